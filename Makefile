@@ -1,0 +1,38 @@
+# helsemeldinger: `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+KERNEL := helsemeldinger
+DATA   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test lab bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (helsemeldinger)"
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv, install the package and its dependencies, register the Jupyter kernel
+
+report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data)
+	$(PY) -m analysis.reports $(if $(DATA),--data "$(DATA)")
+
+test: setup ## run the whole test suite (includes every notebook through papermill)
+	$(PY) -m pytest
+
+lab: setup ## open JupyterLab on notebooks/ with the project's kernel
+	$(VENV)/bin/jupyter lab notebooks/
+
+lint: setup ## ruff over src and tests
+	$(VENV)/bin/ruff check src tests
+
+clean: ## remove build products (executed notebooks, caches); keeps .venv
+	rm -rf build .pytest_cache .ruff_cache

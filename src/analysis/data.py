@@ -1,0 +1,312 @@
+"""Loading the published figures, the context figures and a user's own series, with validation."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis import paths
+from analysis.errors import DataError
+from analysis.intervals import QUALIFIERS, Convention, add_bounds
+
+PUBLISHED_COLUMNS = [
+    "figure_id", "source_id", "year", "from_year", "measure", "kind", "sender", "receiver",
+    "value", "unit", "step", "qualifier", "wording", "paraphrase",
+]
+MEASURES = ("total", "sysvak", "svarrapporter", "frikort_egenandel", "plo")
+KINDS = ("level", "change", "growth_percent")
+PARTIES = ("all", "fastlege", "kommune", "helseforetak", "helseforetak_og_private_sykehus")
+UNITS = ("million messages", "percent")
+
+SERIES_REQUIRED = ["period", "measure", "sender", "receiver", "value"]
+SERIES_OPTIONAL = ["qualifier", "step", "source_id"]
+SERIES_KEY = ["period", "measure", "sender", "receiver"]
+LEVEL_COLUMNS = ["period", "measure", "sender", "receiver", "value", "low", "high", "unit", "source_id"]
+
+_YEAR = re.compile(r"^\d{4}$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+# ---------------------------------------------------------------- reading files
+
+def _read_text_table(path: Path, what: str) -> pd.DataFrame:
+    """Read a CSV or .xlsx file as strings only (nothing coerced), with clear errors for unreadable files."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found; check the path ({what})")
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        try:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False, na_filter=False)
+        except Exception as exc:  # openpyxl raises many kinds
+            raise DataError(f"{path}: cannot be read as an .xlsx workbook ({exc}); save it again from Excel") from exc
+    elif suffix == ".csv":
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DataError(
+                f"{path}, line {line}: the file is not UTF-8 text (byte {raw[exc.start]:#x} at position "
+                f"{exc.start}); save it as 'CSV UTF-8' so names with æ, ø and å survive"
+            ) from exc
+        if not text.strip():
+            raise DataError(f"{path}: the file is empty; it needs a header row and at least one data row")
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+        except pd.errors.ParserError as exc:
+            raise DataError(f"{path}: not a well-formed CSV file ({exc}); check quoting and separators") from exc
+    else:
+        raise DataError(f"{path}: unsupported file type {suffix!r}; give a .csv (UTF-8) or .xlsx file")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataError(f"{path}: the file has a header but no data rows; add at least one row")
+    return frame
+
+
+def _row(index: int) -> int:
+    """File row number (1 = header) of a frame row read from a file with one header line."""
+    return int(index) + 2
+
+
+def _check_columns(frame: pd.DataFrame, path: Path, required: list[str], optional: list[str]) -> None:
+    cols = list(frame.columns)
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {missing}; the file has {cols}. "
+            f"Required columns are {required}, optional {optional}"
+        )
+    extra = [c for c in cols if c not in required + optional]
+    if extra:
+        raise DataError(
+            f"{path}: unexpected column(s) {extra}; remove or rename them. "
+            f"Allowed columns are {required + optional}"
+        )
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        raise DataError(f"{path}: column(s) {dupes} appear more than once; keep one of each")
+
+
+def _parse_number(text: str, path: Path, index: int, column: str, *, allow_empty: bool = False) -> float:
+    s = text.strip()
+    if s == "":
+        if allow_empty:
+            return math.nan
+        raise DataError(
+            f"{path}, row {_row(index)}, column '{column}': empty; write a number "
+            f"(if the value is not known, leave the row out: missing stays missing)"
+        )
+    try:
+        number = float(s)
+    except ValueError:
+        hint = " (use a point, not a comma, as decimal separator)" if re.fullmatch(r"-?\d+,\d+", s) else ""
+        raise DataError(
+            f"{path}, row {_row(index)}, column '{column}': {text!r} is not a number{hint}"
+        ) from None
+    if not math.isfinite(number):
+        raise DataError(f"{path}, row {_row(index)}, column '{column}': {text!r} is not a finite number")
+    return number
+
+
+def _validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: Path) -> None:
+    """Run a pandera schema lazily and turn its failure cases into one DataError naming rows and columns."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        lines = []
+        for _, case in cases.iterrows():
+            idx = case["index"]
+            where = f"row {_row(idx)}" if idx is not None and not pd.isna(idx) else "file"
+            check = str(case["check"])
+            lines.append(f"{path}, {where}, column '{case['column']}': {case['failure_case']!r} fails {check}")
+        raise DataError(_explain("\n".join(sorted(set(lines), key=lines.index)))) from None
+
+
+def _explain(message: str) -> str:
+    hints = {
+        "greater_than_or_equal_to(0)": "counts cannot be negative",
+        "greater_than(0)": "a step must be positive (e.g. 1 for '63', 0.1 for '23,5')",
+        "isin(": f"qualifier must be one of {list(QUALIFIERS)}",
+        "uniqueness": "each period, measure, sender and receiver may appear only once",
+    }
+    extra = [h for key, h in hints.items() if key in message]
+    return message + ("\nWhat to do: " + "; ".join(extra) if extra else "")
+
+
+# ---------------------------------------------------------------- published figures
+
+_PUBLISHED_SCHEMA = pa.DataFrameSchema(
+    {
+        "figure_id": pa.Column(str, unique=True),
+        "measure": pa.Column(str, pa.Check.isin(MEASURES)),
+        "kind": pa.Column(str, pa.Check.isin(KINDS)),
+        "sender": pa.Column(str, pa.Check.isin(PARTIES)),
+        "receiver": pa.Column(str, pa.Check.isin(PARTIES)),
+        "unit": pa.Column(str, pa.Check.isin(UNITS)),
+        "value": pa.Column(float, pa.Check.ge(0)),
+        "step": pa.Column(float, pa.Check.gt(0)),
+        "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS)),
+    }
+)
+
+
+def load_sources(path: str | Path | None = None) -> pd.DataFrame:
+    """Return data/sources.csv: one row per source with source_id, publisher, title, url, published, notes."""
+    p = paths.resolve(path) if path else paths.SOURCES_CSV
+    frame = _read_text_table(p, "sources table")
+    _check_columns(frame, p, ["source_id", "publisher", "title", "url", "published", "notes"], [])
+    return frame
+
+
+def _check_source_ids(frame: pd.DataFrame, p: Path) -> None:
+    known = set(load_sources()["source_id"])
+    for idx, sid in frame["source_id"].items():
+        if sid not in known:
+            raise DataError(
+                f"{p}, row {_row(idx)}, column 'source_id': {sid!r} is not in {paths.SOURCES_CSV}; "
+                "add the source there first (every figure must trace to a source)"
+            )
+
+
+def load_published(path: str | Path | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
+    """Return every published figure with `low` and `high` bounds from the interval convention."""
+    p = paths.resolve(path) if path else paths.PUBLISHED_CSV
+    frame = _read_text_table(p, "published figures")
+    _check_columns(frame, p, PUBLISHED_COLUMNS, [])
+    out = frame.copy()
+    for col in ("value", "step"):
+        out[col] = [_parse_number(v, p, i, col) for i, v in out[col].items()]
+    for col in ("year", "from_year"):
+        out[col] = pd.array(
+            [None if v.strip() == "" else int(_parse_number(v, p, i, col)) for i, v in out[col].items()],
+            dtype="Int64",
+        )
+    _validate(out, _PUBLISHED_SCHEMA, p)
+    _check_source_ids(out, p)
+    return add_bounds(out, convention)
+
+
+def load_context(scope: str | None = "national", path: str | Path | None = None) -> pd.DataFrame:
+    """Return the context figures (all, or those of one `scope` such as "national") with bounds."""
+    p = paths.resolve(path) if path else paths.CONTEXT_CSV
+    frame = _read_text_table(p, "context figures")
+    out = frame.copy()
+    for col in ("value", "step"):
+        out[col] = [_parse_number(v, p, i, col) for i, v in out[col].items()]
+    out["year"] = pd.array([None if v == "" else int(v) for v in out["year"]], dtype="Int64")
+    _check_source_ids(out, p)
+    if scope is not None:
+        out = out[out["scope"] == scope]
+    return add_bounds(out, None)
+
+
+# ---------------------------------------------------------------- a user's own series
+
+_SERIES_SCHEMA = pa.DataFrameSchema(
+    {
+        "measure": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "sender": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "receiver": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "value": pa.Column(float, pa.Check.ge(0)),
+        "step": pa.Column(float, pa.Check.gt(0)),
+        "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS)),
+    },
+    unique=["period_text", "measure", "sender", "receiver"],
+)
+
+
+def _parse_periods(frame: pd.DataFrame, p: Path) -> pd.Series:
+    kinds = []
+    for idx, text in frame["period"].items():
+        s = text.strip()
+        if _YEAR.match(s):
+            kinds.append("Y")
+        elif _MONTH.match(s):
+            kinds.append("M")
+        else:
+            raise DataError(
+                f"{p}, row {_row(idx)}, column 'period': {text!r} is not a period; "
+                "write a year as 2019 or a month as 2019-03"
+            )
+    if len(set(kinds)) > 1:
+        first = kinds[0]
+        odd = next(i for i, k in zip(frame.index, kinds, strict=True) if k != first)
+        raise DataError(
+            f"{p}, row {_row(odd)}, column 'period': {frame.at[odd, 'period']!r} mixes "
+            f"{'months' if first == 'Y' else 'years'} into a file of {'years' if first == 'Y' else 'months'}; "
+            "use one kind of period per file (split yearly and monthly series into two files)"
+        )
+    return pd.Series(
+        pd.PeriodIndex([s.strip() for s in frame["period"]], freq=kinds[0]), index=frame.index, name="period"
+    )
+
+
+def load_series(path: str | Path, convention: str | Convention | None = None) -> pd.DataFrame:
+    """Return a user's series (CSV or .xlsx in the tidy schema) validated, with `low` and `high` bounds."""
+    p = paths.resolve(path)
+    frame = _read_text_table(p, "user series")
+    _check_columns(frame, p, SERIES_REQUIRED, SERIES_OPTIONAL)
+    for col in ("measure", "sender", "receiver"):
+        for idx, v in frame[col].items():
+            if v.strip() == "":
+                raise DataError(f"{p}, row {_row(idx)}, column '{col}': empty; every row needs a {col} name")
+    out = pd.DataFrame(index=frame.index)
+    out["period_text"] = frame["period"].str.strip()
+    out["period"] = _parse_periods(frame, p)
+    for col in ("measure", "sender", "receiver"):
+        out[col] = frame[col].str.strip()
+    out["value"] = [_parse_number(v, p, i, "value") for i, v in frame["value"].items()]
+    if "qualifier" in frame:
+        for idx, v in frame["qualifier"].items():
+            if v.strip() == "":
+                raise DataError(
+                    f"{p}, row {_row(idx)}, column 'qualifier': empty; write 'exact' for a count with no "
+                    f"hedge word, or one of {list(QUALIFIERS)}"
+                )
+        out["qualifier"] = frame["qualifier"].str.strip()
+    else:
+        out["qualifier"] = "exact"
+    # Without a step column the values are whole message counts: step 1 message.
+    out["step"] = (
+        [_parse_number(v, p, i, "step") for i, v in frame["step"].items()] if "step" in frame else 1.0
+    )
+    out["source_id"] = frame["source_id"].str.strip() if "source_id" in frame else p.name
+    _validate(out, _SERIES_SCHEMA, p)
+    out = add_bounds(out.drop(columns="period_text"), convention)
+    out["unit"] = "messages"
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- common views
+
+def levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the level rows with a known period as period, measure, sender, receiver, value, low, high."""
+    if "kind" in frame.columns:  # published figures: keep levels with a stated year
+        rows = frame[(frame["kind"] == "level") & frame["year"].notna()].copy()
+        rows["period"] = pd.PeriodIndex([str(int(y)) for y in rows["year"]], freq="Y")
+    else:
+        rows = frame.copy()
+    return rows[LEVEL_COLUMNS].reset_index(drop=True)
+
+
+def is_published(frame: pd.DataFrame) -> bool:
+    """True when `frame` holds published figures (from load_published) rather than a user's series."""
+    return "kind" in frame.columns and "figure_id" in frame.columns
+
+
+def load_data(path: str | Path | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
+    """Load either the published figures or a user's series, telling them apart by their columns."""
+    if not path:
+        return load_published(None, convention)
+    p = paths.resolve(path)
+    if p.suffix.lower() == ".csv" and p.exists():
+        header = p.read_bytes().split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+        if "figure_id" in header and "wording" in header:
+            return load_published(p, convention)
+    return load_series(p, convention)
