@@ -133,7 +133,6 @@ def _explain(message: str) -> str:
         "greater_than_or_equal_to(0)": "counts cannot be negative",
         "greater_than(0)": "a step must be positive (e.g. 1 for '63', 0.1 for '23,5')",
         "isin(": f"qualifier must be one of {list(QUALIFIERS)}",
-        "uniqueness": "each period, measure, sender and receiver may appear only once",
     }
     extra = [h for key, h in hints.items() if key in message]
     return message + ("\nWhat to do: " + "; ".join(extra) if extra else "")
@@ -217,8 +216,21 @@ _SERIES_SCHEMA = pa.DataFrameSchema(
         "step": pa.Column(float, pa.Check.gt(0)),
         "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS)),
     },
-    unique=["period_text", "measure", "sender", "receiver"],
 )
+
+
+def _check_unique_keys(frame: pd.DataFrame, p: Path) -> None:
+    keys = ["period_text", "measure", "sender", "receiver"]
+    dup = frame[frame.duplicated(keys, keep=False)]
+    if dup.empty:
+        return
+    first = tuple(dup.iloc[0][keys])
+    rows = [_row(i) for i, r in dup.iterrows() if tuple(r[keys]) == first]
+    raise DataError(
+        f"{p}, rows {' and '.join(map(str, rows))}, columns {SERIES_KEY}: the same key {first} appears "
+        f"{len(rows)} times; keep one row per period, measure, sender and receiver "
+        "(add parts together first if they are pieces of one count)"
+    )
 
 
 def _parse_periods(frame: pd.DataFrame, p: Path) -> pd.Series:
@@ -278,6 +290,7 @@ def load_series(path: str | Path, convention: str | Convention | None = None) ->
     )
     out["source_id"] = frame["source_id"].str.strip() if "source_id" in frame else p.name
     _validate(out, _SERIES_SCHEMA, p)
+    _check_unique_keys(out, p)
     out = add_bounds(out.drop(columns="period_text"), convention)
     out["unit"] = "messages"
     return out.reset_index(drop=True)
