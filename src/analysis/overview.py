@@ -76,9 +76,8 @@ def plot_categories(data: pd.DataFrame, lang: str = "nb") -> plt.Figure:
                   order=[i18n.label(i18n.MEASURES, m, lang) for m in CATEGORY_ORDER])
     ax.set_ylabel(i18n.pick({"nb": "millioner meldinger per år", "en": "million messages per year"}, lang))
     ax.set_xlabel("")
-    ax.set_title(i18n.pick({"nb": "Publiserte tall med usikkerhet fra avrunding",
-                            "en": "Published figures with rounding intervals"}, lang))
-    ax.tick_params(axis="x", labelrotation=10)
+    ax.set_title(i18n.pick({"nb": "Publiserte tall; strekene viser intervallet ordlyden tillater",
+                            "en": "Published figures; whiskers show the interval the wording allows"}, lang))
     fig.tight_layout()
     return fig
 
@@ -88,9 +87,8 @@ def plot_flows(data: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     lv = levels(data)
     lv = lv[lv["measure"] == "plo"].copy()
     lv["year"] = lv["period"].astype(str)
-    arrow = " → "
     lv["flow"] = [
-        i18n.label(i18n.PARTIES, s, lang) + arrow + i18n.label(i18n.PARTIES, r, lang).replace(" og ", "/\n")
+        f"{i18n.label(i18n.PARTIES, s, lang)} → {i18n.label(i18n.PARTIES, r, lang)}"
         for s, r in zip(lv["sender"], lv["receiver"], strict=True)
     ]
     fig, ax = plt.subplots(figsize=(9, 4.5))

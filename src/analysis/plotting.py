@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -29,6 +30,11 @@ def set_style() -> None:
             "svg.hashsalt": "helsemeldinger",  # stable SVG ids, so rebuilt figures are identical
         }
     )
+
+
+def wrap(text: str, width: int = 18) -> str:
+    """Break a long tick label into lines of at most `width` characters."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def colors(n: int) -> list:
@@ -61,7 +67,7 @@ def interval_bars(
         err = np.vstack([sub[value] - sub[low], sub[high] - sub[value]])
         ax.errorbar(pos, sub[value], yerr=np.clip(err, 0, None), fmt="none", ecolor="black",
                     elinewidth=1.2, capsize=4)
-    ax.set_xticks(np.arange(len(xs)), [str(v) for v in xs])
+    ax.set_xticks(np.arange(len(xs)), [wrap(str(v)) for v in xs])
     if hue is not None:
         ax.legend(frameon=False)
     return ax
