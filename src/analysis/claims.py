@@ -1,0 +1,549 @@
+"""Every numeric statement on the source page as a linear claim, checked and reconciled by linear programming.
+
+Each published figure is a *claim* (``claim_id`` = ``figure_id``) about unknown true values, one LP variable
+per measure/flow and year (:func:`variable`). A claim's interval comes from the interval convention
+(:mod:`analysis.intervals`):
+
+* ``level``            ``low <= x[year] <= high``
+* ``change``           ``low <= x[year] - x[from_year] <= high``
+* ``growth_percent``   ``x[year] - (1 + low/100)·x[from_year] >= 0`` and ``x[year] - (1 + high/100)·x[from_year] <= 0``
+  (a ratio statement such as "over 82 prosent" is linear once multiplied out, since ``x[from_year] > 0``).
+
+**Open interval ends are treated as closed.** "over 63" is (63, 64) in the convention but [63, 64] here: a
+linear program cannot express a strict inequality, and the supremum of a bound over an open set equals its
+maximum over the closure. A bound that is reached only at an open end is therefore not attained by any value
+the wording strictly allows; it is the limit.
+
+Besides the page's claims the model has *structural* constraints, labelled and kept apart from the claims
+(they are never reported as a page's statement and never dropped when looking for a conflict):
+
+* ``nonnegative``: every level is ``>= 0`` (message counts);
+* ``other_definition@<year>``: ``total = sysvak + svarrapporter + frikort_egenandel + all PLO flows + other``
+  in every year with a total (assumes the named categories do not overlap, as the page presents them);
+* ``other_nonnegative@<year>``: ``other >= 0``, i.e. the total is at least the sum of its named parts.
+
+The undated level "rundt 200 millioner" (``total_plateau``) describes *some years before 2021* that the page
+does not name. It gets its own variable ``total[all->all]@undated`` and so does **not** constrain 2020 or
+2021. :func:`check_claims` checks it against the earliest dated level of the same measure (the 2020 total,
+which the page's sentence places among those "about 200 million" years) and says so in its ``note``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from analysis.data import is_published, load_published
+from analysis.errors import DataError
+from analysis.intervals import Convention, add_bounds
+
+UNDATED = "undated"
+PARTS_OF_TOTAL = ("sysvak", "svarrapporter", "frikort_egenandel", "plo")
+PANDEMIC_AREAS = ("sysvak", "svarrapporter", "frikort_egenandel")
+# The changes the page singles out; the rest of the total change is the "unexplained" residual.
+NAMED_CHANGES = (
+    ("sysvak", "all", "all"),
+    ("svarrapporter", "all", "all"),
+    ("frikort_egenandel", "all", "all"),
+    ("plo", "fastlege", "kommune"),
+)
+_TOL = 1e-7  # LP feasibility tolerance used when comparing intervals
+_MAX_SUBSETS = 2500  # cap on subsets tried when looking for a smallest conflicting set
+
+
+class InconsistentClaims(DataError):
+    """The claims cannot all hold at once; ``.conflict`` lists a smallest conflicting set of claim ids."""
+
+    def __init__(self, conflict: Sequence[str], message: str | None = None) -> None:
+        self.conflict = list(conflict)
+        super().__init__(
+            message
+            or (
+                f"the claims {self.conflict} contradict each other under this interval convention "
+                "(given the structural constraints: levels >= 0, total >= sum of named categories); "
+                "check these figures or use a wider convention, e.g. convention='about_1step' or 'rel:0.01'"
+            )
+        )
+
+
+# ---------------------------------------------------------------- variables and the model
+
+
+def variable(measure: str, year: Hashable, sender: str = "all", receiver: str = "all") -> str:
+    """Name of the LP variable for the level of one measure/flow in one year (or period)."""
+    return f"{measure}[{sender}->{receiver}]@{year}"
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One linear constraint ``lo <= sum(coef * x) <= hi`` (either end may be None)."""
+
+    coefs: Mapping[str, float]
+    lo: float | None
+    hi: float | None
+
+
+@dataclass
+class _Claim:
+    """A published statement: its rows in the LP and the expression (numerator/denominator) it bounds."""
+
+    claim_id: str
+    rows: list[_Row]
+    numerator: dict[str, float]
+    denominator: dict[str, float] | None = None
+    scale: float = 1.0  # the stated interval is in units of scale * numerator / denominator
+
+
+@dataclass
+class _Model:
+    variables: list[str]
+    claims: list[_Claim]
+    structural: list[tuple[str, _Row]]  # (label, row); equalities have lo == hi
+    info: dict[str, dict] = field(default_factory=dict)  # variable -> measure, sender, receiver, year
+
+    def index(self) -> dict[str, int]:
+        return {v: i for i, v in enumerate(self.variables)}
+
+
+def _year_key(value: object) -> object:
+    """Year or period as used in variable names: int for a year, str otherwise, UNDATED when missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return UNDATED
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return str(value)
+
+
+def _prepare(data: pd.DataFrame | None, convention: str | Convention | None) -> pd.DataFrame:
+    """Return the frame with low/high under `convention` (recomputed from value/step/qualifier when given)."""
+    if data is None:
+        return load_published(convention=convention)
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a DataFrame (from analysis.data), got {type(data).__name__}")
+    has_bounds = {"low", "high"} <= set(data.columns)
+    can_recompute = {"value", "step", "qualifier"} <= set(data.columns)
+    if convention is not None or not has_bounds:
+        if not can_recompute:
+            raise DataError(
+                "data: needs columns value, step and qualifier to apply an interval convention "
+                f"(or low and high with convention=None); it has {list(data.columns)}"
+            )
+        return add_bounds(data, convention)
+    return data
+
+
+def _add_var(model: _Model, seen: dict[str, int], name: str, **info: object) -> str:
+    if name not in seen:
+        seen[name] = len(model.variables)
+        model.variables.append(name)
+        model.info[name] = dict(info)
+    return name
+
+
+def _check_bounds(frame: pd.DataFrame) -> None:
+    bad = frame[~(frame["low"] <= frame["high"])]
+    if not bad.empty:
+        first = bad.index[0]
+        raise DataError(f"data, row {first}: low {bad.at[first, 'low']!r} > high {bad.at[first, 'high']!r}")
+
+
+def _build(frame: pd.DataFrame) -> _Model:
+    """Translate a published-schema frame or a user series into variables, claims and structural rows."""
+    model = _Model([], [], [])
+    seen: dict[str, int] = {}
+    _check_bounds(frame)
+    if not is_published(frame):
+        required = {"period", "measure", "sender", "receiver", "low", "high"}
+        if not required <= set(frame.columns):
+            raise DataError(
+                f"data: not the published schema (figure_id, kind, ...) nor a series with {sorted(required)}; "
+                f"it has {list(frame.columns)}"
+            )
+        for _, r in frame.iterrows():
+            key = _year_key(r["period"])
+            name = _add_var(model, seen, variable(r["measure"], key, r["sender"], r["receiver"]),
+                            measure=r["measure"], sender=r["sender"], receiver=r["receiver"], year=key)
+            model.claims.append(_Claim(name, [_Row({name: 1.0}, float(r["low"]), float(r["high"]))], {name: 1.0}))
+        _add_structure(model, seen, with_totals=False)
+        return model
+
+    for _, r in frame.iterrows():
+        m, s, rc = r["measure"], r["sender"], r["receiver"]
+        cid, kind = str(r["figure_id"]), r["kind"]
+        lo, hi = float(r["low"]), float(r["high"])
+        year = _year_key(r["year"])
+        x = _add_var(model, seen, variable(m, year, s, rc), measure=m, sender=s, receiver=rc, year=year)
+        if kind == "level":
+            model.claims.append(_Claim(cid, [_Row({x: 1.0}, lo, hi)], {x: 1.0}))
+            continue
+        from_year = _year_key(r["from_year"])
+        if year == UNDATED or from_year == UNDATED:
+            raise DataError(f"data, claim {cid!r}: a {kind} needs both year and from_year")
+        x0 = _add_var(model, seen, variable(m, from_year, s, rc), measure=m, sender=s, receiver=rc,
+                      year=from_year)
+        if kind == "change":
+            model.claims.append(_Claim(cid, [_Row({x: 1.0, x0: -1.0}, lo, hi)], {x: 1.0, x0: -1.0}))
+        elif kind == "growth_percent":
+            rows = [_Row({x: 1.0, x0: -(1 + lo / 100)}, 0.0, None), _Row({x: 1.0, x0: -(1 + hi / 100)}, None, 0.0)]
+            model.claims.append(_Claim(cid, rows, {x: 100.0, x0: -100.0}, {x0: 1.0}))
+        else:
+            raise DataError(f"data, claim {cid!r}: kind {kind!r} is not one of level, change, growth_percent")
+    _add_structure(model, seen, with_totals=True)
+    return model
+
+
+def _add_structure(model: _Model, seen: dict[str, int], with_totals: bool) -> None:
+    """Structural constraints: levels >= 0 (as variable bounds) and total = named parts + other, other >= 0."""
+    if not with_totals:
+        return
+    years = sorted({i["year"] for i in model.info.values() if i["measure"] == "total" and i["year"] != UNDATED},
+                   key=str)
+    for y in years:
+        parts = [v for v, i in model.info.items() if i["year"] == y and i["measure"] in PARTS_OF_TOTAL]
+        other = _add_var(model, seen, variable("other", y), measure="other", sender="all", receiver="all", year=y)
+        coefs = {variable("total", y): 1.0, other: -1.0} | {p: -1.0 for p in parts}
+        model.structural.append((f"other_definition@{y}", _Row(coefs, 0.0, 0.0)))
+        model.structural.append((f"other_nonnegative@{y}", _Row({other: 1.0}, 0.0, None)))
+
+
+# ---------------------------------------------------------------- solving
+
+
+def _matrices(model: _Model, active: Iterable[int]) -> tuple:
+    """A_ub, b_ub, A_eq, b_eq for the structural rows plus the claims with index in `active`."""
+    idx = model.index()
+    ub_rows, ub_rhs, eq_rows, eq_rhs = [], [], [], []
+
+    def vec(coefs: Mapping[str, float]) -> np.ndarray:
+        v = np.zeros(len(model.variables))
+        for name, c in coefs.items():
+            v[idx[name]] += c
+        return v
+
+    rows = [row for _, row in model.structural]
+    for k in active:
+        rows.extend(model.claims[k].rows)
+    for row in rows:
+        a = vec(row.coefs)
+        if row.lo is not None and row.hi is not None and row.lo == row.hi:
+            eq_rows.append(a)
+            eq_rhs.append(row.lo)
+            continue
+        if row.hi is not None:
+            ub_rows.append(a)
+            ub_rhs.append(row.hi)
+        if row.lo is not None:
+            ub_rows.append(-a)
+            ub_rhs.append(-row.lo)
+    n = len(model.variables)
+    a_ub = np.array(ub_rows).reshape(-1, n)
+    a_eq = np.array(eq_rows).reshape(-1, n)
+    return a_ub, np.array(ub_rhs, dtype=float), a_eq, np.array(eq_rhs, dtype=float)
+
+
+def _lp(c: np.ndarray, mats: tuple, extra_eq: tuple | None = None) -> tuple[int, float]:
+    """Minimise c·x over the constraints (variables >= 0); return (status, value) as scipy's linprog reports."""
+    a_ub, b_ub, a_eq, b_eq = mats
+    if extra_eq is not None:
+        a_eq = np.vstack([a_eq, extra_eq[0]])
+        b_eq = np.concatenate([b_eq, extra_eq[1]])
+    res = linprog(
+        c,
+        A_ub=a_ub if len(b_ub) else None,
+        b_ub=b_ub if len(b_ub) else None,
+        A_eq=a_eq if len(b_eq) else None,
+        b_eq=b_eq if len(b_eq) else None,
+        bounds=(0, None),
+        method="highs",
+    )
+    return res.status, (float(res.fun) if res.status == 0 else np.nan)
+
+
+def _feasible(model: _Model, active: Iterable[int]) -> bool:
+    status, _ = _lp(np.zeros(len(model.variables)), _matrices(model, active))
+    if status not in (0, 2):
+        raise RuntimeError(f"linprog could not decide feasibility (status {status})")
+    return status == 0
+
+
+def _range(model: _Model, mats: tuple, numerator: Mapping[str, float],
+           denominator: Mapping[str, float] | None = None) -> tuple[float, float]:
+    """Min and max of a linear expression (or a ratio of two, by Charnes–Cooper) over a feasible set."""
+    idx = model.index()
+    n = len(model.variables)
+    c = np.zeros(n)
+    for name, v in numerator.items():
+        c[idx[name]] += v
+    if denominator is None:
+        out = []
+        for sign in (1.0, -1.0):
+            status, val = _lp(sign * c, mats)
+            if status == 2:
+                raise _Infeasible()
+            out.append(sign * val if status == 0 else -sign * np.inf)
+        return out[0], out[1]
+
+    d = np.zeros(n)
+    for name, v in denominator.items():
+        d[idx[name]] += v
+    status, dmin = _lp(d, mats)
+    if status == 2:
+        raise _Infeasible()
+    if status != 0 or dmin <= _TOL:
+        raise DataError(
+            f"denominator {dict(denominator)} can be zero or negative under the claims (its minimum is "
+            f"{dmin if status == 0 else '-inf'}), so the ratio has no bounds; choose a denominator that stays positive"
+        )
+    # Charnes–Cooper: y = t·x, t = 1/(d·x) >= 0; constraints A x <= b become A y - b t <= 0.
+    a_ub, b_ub, a_eq, b_eq = mats
+    cc_ub = np.hstack([a_ub, -b_ub.reshape(-1, 1)])
+    cc_eq = np.vstack([np.hstack([a_eq, -b_eq.reshape(-1, 1)]), np.append(d, 0.0)])
+    cc_beq = np.append(np.zeros(len(b_eq)), 1.0)
+    cc = (cc_ub, np.zeros(len(b_ub)), cc_eq, cc_beq)
+    c2 = np.append(c, 0.0)
+    out = []
+    for sign in (1.0, -1.0):
+        status, val = _lp(sign * c2, cc)
+        out.append(sign * val if status == 0 else -sign * np.inf)
+    return out[0], out[1]
+
+
+class _Infeasible(Exception):
+    """Internal: the active constraints have no solution."""
+
+
+def _conflict(model: _Model, active: Sequence[int]) -> list[int]:
+    """A smallest set of claims (indices) that cannot hold together with the structural constraints.
+
+    A deletion filter gives an irreducible set (drop each claim in turn; keep it dropped if the rest is still
+    infeasible); then every smaller subset is tried, while that stays within _MAX_SUBSETS LPs, so the set
+    returned has the fewest claims possible.
+    """
+    keep = list(active)
+    for k in list(keep):
+        trial = [j for j in keep if j != k]
+        if not _feasible(model, trial):
+            keep = trial
+    tried = 0
+    for size in range(1, len(keep)):
+        combos = itertools.combinations(active, size)
+        for combo in combos:
+            tried += 1
+            if tried > _MAX_SUBSETS:
+                return keep
+            if not _feasible(model, combo):
+                return list(combo)
+    return keep
+
+
+def _raise_if_infeasible(model: _Model) -> None:
+    active = range(len(model.claims))
+    if not _feasible(model, active):
+        ids = [model.claims[k].claim_id for k in _conflict(model, list(active))]
+        raise InconsistentClaims(ids)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def bound(
+    objective: Mapping[str, float],
+    data: pd.DataFrame | None = None,
+    convention: str | Convention | None = None,
+    denominator: Mapping[str, float] | None = None,
+) -> tuple[float, float]:
+    """Min and max of sum(c*x), or of sum(c*x)/sum(d*x) with `denominator`, over every x consistent with all claims.
+
+    `data` is the published figures (default: :func:`analysis.data.load_published` under `convention`), a
+    frame in that schema, or a user's series (each row then boxes one level variable; no other claims).
+    Open interval ends are treated as closed. Raises :class:`InconsistentClaims` if the claims contradict
+    each other and :class:`DataError` for unknown variable names.
+    """
+    model = _build(_prepare(data, convention))
+    _check_names(model, objective, "objective")
+    if denominator is not None:
+        _check_names(model, denominator, "denominator")
+    _raise_if_infeasible(model)
+    return _range(model, _matrices(model, range(len(model.claims))), objective, denominator)
+
+
+def variables(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> list[str]:
+    """Names of every LP variable for `data` (levels per measure/flow and year, plus `other` per year)."""
+    return list(_build(_prepare(data, convention)).variables)
+
+
+def _check_names(model: _Model, coefs: Mapping[str, float], what: str) -> None:
+    unknown = [k for k in coefs if k not in model.info]
+    if unknown:
+        raise DataError(
+            f"{what}: unknown variable name(s) {unknown}; build names with analysis.claims.variable(measure, "
+            f"year, sender, receiver). Known variables: {model.variables}"
+        )
+
+
+def _unit(frame: pd.DataFrame) -> str:
+    units = [u for u in frame.get("unit", pd.Series(dtype=str)) if u != "percent"]
+    return units[0] if units else "million messages"
+
+
+def _quantities(model: _Model, published: bool) -> list[dict]:
+    """Every quantity reconcile() bounds: levels, changes, growth rates, `other`, the unexplained change."""
+    out: list[dict] = []
+    flows: dict[tuple, list] = {}
+    for name, i in model.info.items():
+        if i["year"] == UNDATED:
+            continue
+        kind = "residual" if i["measure"] == "other" else "level"
+        out.append(dict(quantity=name, numerator={name: 1.0}, denominator=None, measure=i["measure"],
+                        sender=i["sender"], receiver=i["receiver"], kind=kind, year=i["year"], from_year=None,
+                        description=("other messages (total minus every named category)" if kind == "residual"
+                                     else "level")))
+        flows.setdefault((i["measure"], i["sender"], i["receiver"]), []).append(i["year"])
+    if not published:
+        return out
+    for (m, s, r), years in flows.items():
+        years = sorted(years)
+        for y0, y1 in itertools.pairwise(years):
+            x0, x1 = variable(m, y0, s, r), variable(m, y1, s, r)
+            base = dict(measure=m, sender=s, receiver=r, year=y1, from_year=y0)
+            out.append(base | dict(quantity=f"change:{m}[{s}->{r}]@{y0}-{y1}", numerator={x1: 1.0, x0: -1.0},
+                                   denominator=None, kind="residual" if m == "other" else "change",
+                                   description="change"))
+            out.append(base | dict(quantity=f"growth_percent:{m}[{s}->{r}]@{y0}-{y1}",
+                                   numerator={x1: 100.0, x0: -100.0}, denominator={x0: 1.0},
+                                   kind="growth_percent", description="growth in percent"))
+    for y0, y1 in itertools.pairwise(sorted(flows.get(("total", "all", "all"), []))):
+        names = [(m, s, r) for m, s, r in NAMED_CHANGES]
+        if not all(variable(m, y, s, r) in model.info for m, s, r in names for y in (y0, y1)):
+            continue
+        coefs = {variable("total", y1): 1.0, variable("total", y0): -1.0}
+        for m, s, r in names:
+            coefs[variable(m, y1, s, r)] = -1.0
+            coefs[variable(m, y0, s, r)] = 1.0
+        out.append(dict(quantity=f"unexplained_change@{y0}-{y1}", numerator=coefs, denominator=None,
+                        measure="unexplained", sender="all", receiver="all", kind="residual", year=y1,
+                        from_year=y0,
+                        description="change in the total not explained by SYSVAK, svarrapporter, "
+                                    "frikort/egenandel and care messages GP -> municipality"))
+    return out
+
+
+def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
+    """Tightest bounds on every underlying and derived quantity consistent with all claims at once.
+
+    One row per quantity: ``quantity, low, high, measure, sender, receiver, kind, year, from_year, unit,
+    description``; ``kind`` is level, change, growth_percent or residual (``other`` = total minus every named
+    category; ``unexplained`` = the total change not explained by SYSVAK, svarrapporter, frikort/egenandel
+    and GP -> municipality care messages). Each bound is a linear program (Charnes–Cooper for growth rates);
+    open interval ends are treated as closed. Raises :class:`InconsistentClaims` naming a smallest
+    conflicting set when the claims contradict each other.
+    """
+    frame = _prepare(data, convention)
+    published = is_published(frame)
+    model = _build(frame)
+    _raise_if_infeasible(model)
+    mats = _matrices(model, range(len(model.claims)))
+    unit = _unit(frame) if published else "messages"
+    rows = []
+    for q in _quantities(model, published):
+        lo, hi = _range(model, mats, q["numerator"], q["denominator"])
+        rows.append(dict(quantity=q["quantity"], low=lo, high=hi, measure=q["measure"], sender=q["sender"],
+                         receiver=q["receiver"], kind=q["kind"], year=q["year"], from_year=q["from_year"],
+                         unit="percent" if q["kind"] == "growth_percent" else unit, description=q["description"]))
+    out = pd.DataFrame(rows, columns=["quantity", "low", "high", "measure", "sender", "receiver", "kind", "year",
+                                      "from_year", "unit", "description"])
+    if published:
+        out["year"] = pd.array(out["year"], dtype="Int64")
+        out["from_year"] = pd.array(out["from_year"], dtype="Int64")
+    return out
+
+
+def _overlap(a_lo: float, a_hi: float, b_lo: float, b_hi: float) -> bool:
+    return bool(a_lo <= b_hi + _TOL and b_lo <= a_hi + _TOL)
+
+
+def _implied(model: _Model, active: list[int], claim: _Claim) -> tuple[float, float]:
+    """Bounds on a claim's expression from the `active` claims; NaN if those are infeasible."""
+    if not _feasible(model, active):
+        return np.nan, np.nan
+    mats = _matrices(model, active)
+    try:
+        return _range(model, mats, claim.numerator, claim.denominator)
+    except DataError:  # the start level of a growth rate can be 0 without this claim: no finite bound
+        return -np.inf, np.inf
+
+
+def check_claims(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
+    """One row per claim: its stated interval, what all the other claims imply for it, and whether they agree.
+
+    Columns ``claim_id, wording, paraphrase, kind, value, unit, qualifier, stated_low, stated_high,
+    implied_low, implied_high, reconciled_low, reconciled_high, consistent, in_conflict, note``.
+    *implied* is the range of the claim's quantity over every value the other claims (and the structural
+    constraints) allow; *reconciled* the range allowed by all claims together. Never raises on a
+    contradiction: the claims of a smallest conflicting set get ``in_conflict`` True and ``consistent``
+    False, and the set is also in ``result.attrs["conflict"]``. Open interval ends are treated as closed.
+    """
+    frame = _prepare(data, convention)
+    if not is_published(frame):
+        raise DataError(
+            "data: check_claims needs the published figures (columns figure_id, kind, ...); a user's series "
+            "has no statements to check against each other"
+        )
+    model = _build(frame)
+    frame = frame.reset_index(drop=True)
+    everything = list(range(len(model.claims)))
+    feasible = _feasible(model, everything)
+    conflict = [] if feasible else [model.claims[k].claim_id for k in _conflict(model, everything)]
+    mats = _matrices(model, everything) if feasible else None
+    rows = []
+    for k, claim in enumerate(model.claims):
+        r = frame.iloc[k]
+        others = [j for j in everything if j != k]
+        note = ""
+        if pd.isna(r["year"]) and r["kind"] == "level":
+            target = _earliest_level(model, r)
+            if target is None:
+                implied = _implied(model, others, claim)
+                note = "no year named and no dated level of this measure to compare with"
+            else:
+                implied = _implied(model, others, _Claim(claim.claim_id, [], {target: 1.0}))
+                note = (f"no year named: checked against {target}, which the page places among those years; "
+                        "it does not constrain 2020 or 2021")
+        else:
+            implied = _implied(model, others, claim)
+        if feasible:
+            reconciled = _range(model, mats, claim.numerator, claim.denominator)
+        else:
+            reconciled = (np.nan, np.nan)
+        in_conflict = claim.claim_id in conflict
+        if in_conflict:
+            consistent: object = False
+        elif np.isnan(implied[0]):
+            consistent = pd.NA
+        else:
+            consistent = _overlap(r["low"], r["high"], *implied)
+        rows.append(dict(claim_id=claim.claim_id, wording=r["wording"], paraphrase=r["paraphrase"], kind=r["kind"],
+                         value=r["value"], unit=r["unit"], qualifier=r["qualifier"],
+                         stated_low=r["low"], stated_high=r["high"], implied_low=implied[0],
+                         implied_high=implied[1], reconciled_low=reconciled[0], reconciled_high=reconciled[1],
+                         consistent=consistent, in_conflict=in_conflict, note=note))
+    out = pd.DataFrame(rows)
+    out["consistent"] = out["consistent"].astype("boolean")
+    out.attrs["conflict"] = conflict
+    return out
+
+
+def _earliest_level(model: _Model, row: pd.Series) -> str | None:
+    dated = sorted(
+        (i["year"], v) for v, i in model.info.items()
+        if (i["measure"], i["sender"], i["receiver"]) == (row["measure"], row["sender"], row["receiver"])
+        and i["year"] != UNDATED
+    )
+    return dated[0][1] if dated else None
