@@ -459,10 +459,29 @@ def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | N
                          unit="percent" if q["kind"] == "growth_percent" else unit, description=q["description"]))
     out = pd.DataFrame(rows, columns=["quantity", "low", "high", "measure", "sender", "receiver", "kind", "year",
                                       "from_year", "unit", "description"])
+    out = out.iloc[sorted(range(len(out)), key=lambda k: _order_key(out.iloc[k]))].reset_index(drop=True)
     if published:
         out["year"] = pd.array(out["year"], dtype="Int64")
         out["from_year"] = pd.array(out["from_year"], dtype="Int64")
     return out
+
+
+_MEASURE_ORDER = ("total", "sysvak", "svarrapporter", "frikort_egenandel", "plo", "other", "unexplained")
+_FLOW_ORDER = (("fastlege", "kommune"), ("kommune", "fastlege"), ("helseforetak", "kommune"),
+               ("kommune", "helseforetak_og_private_sykehus"))
+_KIND_ORDER = ("level", "residual", "change", "growth_percent")
+
+
+def _rank(value: object, order: Sequence) -> int:
+    return order.index(value) if value in order else len(order)
+
+
+def _order_key(row: pd.Series) -> tuple:
+    """Sort key: measure, then flow, then level before change before growth, then year."""
+    kind = "change" if row["kind"] == "residual" and not pd.isna(row["from_year"]) else row["kind"]
+    return (_rank(row["measure"], _MEASURE_ORDER), _rank((row["sender"], row["receiver"]), _FLOW_ORDER),
+            str(row["measure"]), str(row["sender"]), str(row["receiver"]), _rank(kind, _KIND_ORDER),
+            str(row["year"]))
 
 
 def _overlap(a_lo: float, a_hi: float, b_lo: float, b_hi: float) -> bool:
