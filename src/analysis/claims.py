@@ -40,7 +40,7 @@ from scipy.optimize import linprog
 
 from analysis.data import is_published, load_published
 from analysis.errors import DataError
-from analysis.intervals import Convention, add_bounds
+from analysis.intervals import DEFAULT_RULES, Convention, Rule, add_bounds
 
 UNDATED = "undated"
 PARTS_OF_TOTAL = ("sysvak", "svarrapporter", "frikort_egenandel", "plo")
@@ -503,7 +503,8 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
     """One row per claim: its stated interval, what all the other claims imply for it, and whether they agree.
 
     Columns ``claim_id, wording, paraphrase, kind, value, unit, qualifier, stated_low, stated_high,
-    implied_low, implied_high, reconciled_low, reconciled_high, consistent, in_conflict, note``.
+    stated_low_closed, stated_high_closed, implied_low, implied_high, reconciled_low, reconciled_high,
+    consistent, in_conflict, note``.
     *implied* is the range of the claim's quantity over every value the other claims (and the structural
     constraints) allow; *reconciled* the range allowed by all claims together. Never raises on a
     contradiction: the claims of a smallest conflicting set get ``in_conflict`` True and ``consistent``
@@ -550,7 +551,9 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
             consistent = _overlap(r["low"], r["high"], *implied)
         rows.append(dict(claim_id=claim.claim_id, wording=r["wording"], paraphrase=r["paraphrase"], kind=r["kind"],
                          value=r["value"], unit=r["unit"], qualifier=r["qualifier"],
-                         stated_low=r["low"], stated_high=r["high"], implied_low=implied[0],
+                         stated_low=r["low"], stated_high=r["high"],
+                         stated_low_closed=bool(r.get("low_closed", True)),
+                         stated_high_closed=bool(r.get("high_closed", True)), implied_low=implied[0],
                          implied_high=implied[1], reconciled_low=reconciled[0], reconciled_high=reconciled[1],
                          consistent=consistent, in_conflict=in_conflict, note=note))
     out = pd.DataFrame(rows)
@@ -566,3 +569,147 @@ def _earliest_level(model: _Model, row: pd.Series) -> str | None:
         and i["year"] != UNDATED
     )
     return dated[0][1] if dated else None
+
+
+# ---------------------------------------------------------------- the registry
+
+
+def quantity_name(kind: str, measure: str, sender: str, receiver: str, year: Hashable,
+                  from_year: Hashable | None = None) -> str:
+    """Name of a quantity in :func:`reconcile`: the variable for a level, ``change:``/``growth_percent:`` else."""
+    if kind == "level":
+        return variable(measure, year, sender, receiver)
+    return f"{kind}:{measure}[{sender}->{receiver}]@{from_year}-{year}"
+
+
+def _term(coef: float, name: str) -> str:
+    if coef == 1:
+        return name
+    if coef == -1:
+        return f"− {name}"
+    return f"{'− ' if coef < 0 else ''}{abs(coef):.6g}·{name}"
+
+
+def _relation(row: _Row) -> str:
+    expr = " ".join(_term(c, n) if k == 0 or c < 0 else f"+ {_term(c, n)}" for k, (n, c) in
+                    enumerate(row.coefs.items()))
+    if row.lo is not None and row.lo == row.hi:
+        return f"{expr} = {row.lo:.6g}"
+    if row.lo is not None and row.hi is not None:
+        return f"{row.lo:.6g} ≤ {expr} ≤ {row.hi:.6g}"
+    return f"{expr} ≥ {row.lo:.6g}" if row.lo is not None else f"{expr} ≤ {row.hi:.6g}"
+
+
+def registry(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
+    """Every claim with its wording, paraphrase, interval under the convention and the linear relation it states.
+
+    Built from the published figures (one claim per ``figure_id``); ``quantity`` names what the claim bounds in
+    :func:`reconcile`, ``relation`` is the claim's constraint(s) in the LP (open ends taken as closed).
+    """
+    frame = _prepare(data, convention)
+    if not is_published(frame):
+        raise DataError("data: the claims registry needs the published figures (columns figure_id, kind, ...)")
+    model = _build(frame)
+    frame = frame.reset_index(drop=True)
+    out = frame[["figure_id", "wording", "paraphrase", "kind", "measure", "sender", "receiver", "year",
+                 "from_year", "value", "unit", "step", "qualifier", "low", "high"]].rename(
+        columns={"figure_id": "claim_id"})
+    for col in ("low_closed", "high_closed"):
+        out[col] = frame[col] if col in frame else True
+    out["quantity"] = [
+        quantity_name(k, m, s, r, _year_key(y), _year_key(f))
+        for k, m, s, r, y, f in zip(frame["kind"], frame["measure"], frame["sender"], frame["receiver"],
+                                    frame["year"], frame["from_year"], strict=True)
+    ]
+    out["relation"] = [" and ".join(_relation(row) for row in c.rows) for c in model.claims]
+    return out
+
+
+def structural_constraints(data: pd.DataFrame | None = None,
+                           convention: str | Convention | None = None) -> pd.DataFrame:
+    """The constraints that are not page claims, labelled: levels >= 0, total = named parts + other, other >= 0."""
+    model = _build(_prepare(data, convention))
+    rows = [dict(label="nonnegative", relation="every level ≥ 0 (message counts)")]
+    rows += [dict(label=label, relation=_relation(row)) for label, row in model.structural]
+    return pd.DataFrame(rows)
+
+
+def printed_point(data: pd.DataFrame | None = None) -> dict[str, float]:
+    """The printed value of every dated level as if it were exact, and ``other`` = total − named parts from them.
+
+    Only for the naive arithmetic an analyst does by hand (e.g. 284 − 193 = 91); it ignores the hedges.
+    """
+    frame = _prepare(data, None)
+    lv = frame[(frame["kind"] == "level") & frame["year"].notna()]
+    point = {variable(m, _year_key(y), s, r): float(v)
+             for m, s, r, y, v in zip(lv["measure"], lv["sender"], lv["receiver"], lv["year"], lv["value"],
+                                      strict=True)}
+    for y in sorted({_year_key(y) for y, m in zip(lv["year"], lv["measure"], strict=True) if m == "total"}):
+        parts = [v for k, v in point.items() if k.endswith(f"@{y}") and k.split("[")[0] in PARTS_OF_TOTAL]
+        point[variable("other", y)] = point[variable("total", y)] - sum(parts)
+    return point
+
+
+def _evaluate(numerator: Mapping[str, float], denominator: Mapping[str, float] | None,
+              point: Mapping[str, float]) -> float:
+    if any(k not in point for k in [*numerator, *(denominator or {})]):
+        return np.nan
+    num = sum(c * point[k] for k, c in numerator.items())
+    if denominator is None:
+        return num
+    return num / sum(c * point[k] for k, c in denominator.items())
+
+
+def derived(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
+    """Each change, growth rate and residual: stated wording (if the page states it), the naive arithmetic from
+    the printed figures, and the reconciled bounds.
+
+    Columns ``quantity, measure, sender, receiver, kind, year, from_year, unit, stated, from_printed, low, high,
+    printed_inside``; ``from_printed`` treats every printed level as exact (labelled as such wherever shown).
+    """
+    frame = _prepare(data, convention)
+    recon = reconcile(frame)
+    reg = registry(frame)
+    model = _build(frame)
+    point = printed_point(frame)
+    exprs = {q["quantity"]: q for q in _quantities(model, True)}
+    out = recon[recon["kind"] != "level"].copy()
+    out = out[~((out["kind"] == "residual") & out["from_year"].isna())]
+    stated = dict(zip(reg["quantity"], reg["wording"], strict=True))
+    out["stated"] = [stated.get(q, "") for q in out["quantity"]]
+    out["from_printed"] = [_evaluate(exprs[q]["numerator"], exprs[q]["denominator"], point) for q in out["quantity"]]
+    out["printed_inside"] = (out["from_printed"] >= out["low"] - _TOL) & (out["from_printed"] <= out["high"] + _TOL)
+    cols = ["quantity", "measure", "sender", "receiver", "kind", "year", "from_year", "unit", "stated",
+            "from_printed", "low", "high", "printed_inside"]
+    return out[cols].reset_index(drop=True)
+
+
+# A reading nobody should use: every printed figure taken as exact. It shows why the intervals matter.
+FACE_VALUE = Convention("face_value", {q: Rule(0.0, 0.0, True, True) for q in DEFAULT_RULES})
+
+
+def sensitivity(conventions: Sequence[str | Convention], quantities: Sequence[str] | None = None,
+                data: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Reconciled bounds of `quantities` (default: all) under each convention, with any conflict named.
+
+    Long format: ``convention, quantity, low, high, consistent, conflict``; under a convention where the claims
+    contradict each other the bounds are NaN and ``conflict`` lists a smallest conflicting set.
+    """
+    rows = []
+    for conv in conventions:
+        name = conv.name if isinstance(conv, Convention) else str(conv)
+        try:
+            rec = reconcile(data, conv)
+        except InconsistentClaims as exc:
+            qs = quantities or []
+            rows += [dict(convention=name, quantity=q, low=np.nan, high=np.nan, consistent=False,
+                          conflict=", ".join(exc.conflict)) for q in (qs or ["(all)"])]
+            continue
+        if quantities is not None:
+            missing = [q for q in quantities if q not in set(rec["quantity"])]
+            if missing:
+                raise DataError(f"quantities: unknown {missing}; choose from reconcile()['quantity']")
+            rec = rec.set_index("quantity").loc[list(quantities)].reset_index()
+        rows += [dict(convention=name, quantity=q, low=lo, high=hi, consistent=True, conflict="")
+                 for q, lo, hi in zip(rec["quantity"], rec["low"], rec["high"], strict=True)]
+    return pd.DataFrame(rows, columns=["convention", "quantity", "low", "high", "consistent", "conflict"])
