@@ -507,8 +507,10 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
     consistent, in_conflict, note``.
     *implied* is the range of the claim's quantity over every value the other claims (and the structural
     constraints) allow; *reconciled* the range allowed by all claims together. Never raises on a
-    contradiction: the claims of a smallest conflicting set get ``in_conflict`` True and ``consistent``
-    False, and the set is also in ``result.attrs["conflict"]``. Open interval ends are treated as closed.
+    contradiction: smallest conflicting sets are found one after another (``result.attrs["conflicts"]``, the
+    first also as ``attrs["conflict"]``); their claims get ``in_conflict`` True and ``consistent`` False,
+    reconciled bounds are NaN, and a claim whose other claims contradict each other is checked against the
+    claims outside the conflicting sets (said in ``note``). Open interval ends are treated as closed.
     """
     frame = _prepare(data, convention)
     if not is_published(frame):
@@ -520,46 +522,54 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
     frame = frame.reset_index(drop=True)
     everything = list(range(len(model.claims)))
     feasible = _feasible(model, everything)
-    conflict = [] if feasible else [model.claims[k].claim_id for k in _conflict(model, everything)]
+    conflicts = [] if feasible else _all_conflicts(model, everything)
+    flagged = {k for c in conflicts for k in c}
+    clean = [k for k in everything if k not in flagged]
     mats = _matrices(model, everything) if feasible else None
     rows = []
     for k, claim in enumerate(model.claims):
         r = frame.iloc[k]
         others = [j for j in everything if j != k]
-        note = ""
+        notes = []
+        if not feasible and not _feasible(model, others):
+            others = [j for j in clean if j != k]
+            notes.append("the other claims contradict each other: checked against the claims outside the "
+                         "conflicting set(s) only")
+        target_claim = claim
         if pd.isna(r["year"]) and r["kind"] == "level":
             target = _earliest_level(model, r)
             if target is None:
-                implied = _implied(model, others, claim)
-                note = "no year named and no dated level of this measure to compare with"
+                notes.append("no year named and no dated level of this measure to compare with")
             else:
-                implied = _implied(model, others, _Claim(claim.claim_id, [], {target: 1.0}))
-                note = (f"no year named: checked against {target}, which the page places among those years; "
-                        "it does not constrain 2020 or 2021")
-        else:
-            implied = _implied(model, others, claim)
-        if feasible:
-            reconciled = _range(model, mats, claim.numerator, claim.denominator)
-        else:
-            reconciled = (np.nan, np.nan)
-        in_conflict = claim.claim_id in conflict
-        if in_conflict:
-            consistent: object = False
-        elif np.isnan(implied[0]):
-            consistent = pd.NA
-        else:
-            consistent = _overlap(r["low"], r["high"], *implied)
+                target_claim = _Claim(claim.claim_id, [], {target: 1.0})
+                notes.append(f"no year named: checked against {target}, which the page places among those "
+                             "years; it does not constrain 2020 or 2021")
+        implied = _implied(model, others, target_claim)
+        reconciled = _range(model, mats, claim.numerator, claim.denominator) if feasible else (np.nan, np.nan)
+        in_conflict = k in flagged
+        consistent = False if in_conflict else _overlap(r["low"], r["high"], *implied)
         rows.append(dict(claim_id=claim.claim_id, wording=r["wording"], paraphrase=r["paraphrase"], kind=r["kind"],
                          value=r["value"], unit=r["unit"], qualifier=r["qualifier"],
                          stated_low=r["low"], stated_high=r["high"],
                          stated_low_closed=bool(r.get("low_closed", True)),
                          stated_high_closed=bool(r.get("high_closed", True)), implied_low=implied[0],
                          implied_high=implied[1], reconciled_low=reconciled[0], reconciled_high=reconciled[1],
-                         consistent=consistent, in_conflict=in_conflict, note=note))
+                         consistent=consistent, in_conflict=in_conflict, note="; ".join(notes)))
     out = pd.DataFrame(rows)
-    out["consistent"] = out["consistent"].astype("boolean")
-    out.attrs["conflict"] = conflict
+    out["consistent"] = out["consistent"].astype(bool)
+    out.attrs["conflict"] = [model.claims[k].claim_id for k in conflicts[0]] if conflicts else []
+    out.attrs["conflicts"] = [[model.claims[k].claim_id for k in c] for c in conflicts]
     return out
+
+
+def _all_conflicts(model: _Model, active: list[int]) -> list[list[int]]:
+    """Smallest conflicting sets found one after another, each removed before looking for the next."""
+    found, rest = [], list(active)
+    while not _feasible(model, rest):
+        c = _conflict(model, rest)
+        found.append(c)
+        rest = [k for k in rest if k not in c]
+    return found
 
 
 def _earliest_level(model: _Model, row: pd.Series) -> str | None:
