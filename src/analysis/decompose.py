@@ -526,7 +526,7 @@ def counterfactual(
             r = plateau.iloc[0]
             out.loc[len(out)] = [
                 "plateau", float(r["value"]), float(r["low"]), float(r["high"]),
-                f"undated level ({r['wording']}), the years before 2020; interval from the convention "
+                f"undated level ({r['wording']}), some unnamed years before 2021; interval from the convention "
                 f"(step {r['step']:g}, see data/README.md)",
             ]
     out["unit"] = np.where(out["quantity"] == "counterfactual_growth_pct", "percent", setup.unit)
@@ -737,7 +737,7 @@ def _axis_unit(table: pd.DataFrame, lang: str) -> str:
 
 
 def _wrap(text: str, width: int = 16) -> str:
-    return "\n".join(textwrap.wrap(text, width)) or text
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
 
 
 def _axis_floor(values: Sequence[float]) -> float:
@@ -847,8 +847,8 @@ def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> pl
         ax.axhspan(pl["low"], pl["high"], color="grey", alpha=0.2, zorder=0)
         ax.axhline(pl["value"], color="grey", linestyle="--", linewidth=1, zorder=0)
         ax.text(len(bars) - 0.5, pl["high"], i18n.pick({
-            "nb": f"«rundt 200 millioner» før {s}\n({interval(pl['low'], pl['high'], lang, 0)})",
-            "en": f"\"about 200 million\" before {s}\n({interval(pl['low'], pl['high'], lang, 0)})"}, lang),
+            "nb": f"«rundt 200 millioner» i årene før\n({interval(pl['low'], pl['high'], lang, 0)})",
+            "en": f"\"about 200 million\" in the years before\n({interval(pl['low'], pl['high'], lang, 0)})"}, lang),
             ha="right", va="bottom", fontsize=8, color="dimgray")
     for xi, (_, r, modelled) in zip(x, bars, strict=True):
         ax.bar(xi, r["value"], color=pal[1] if modelled else pal[0], hatch=HATCHES[1] if modelled else "",
@@ -858,7 +858,7 @@ def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> pl
         ax.annotate(number(r["value"], lang), (xi, r["high"]), xytext=(0, 4), textcoords="offset points",
                     ha="center", fontsize=9)
     tag = i18n.pick({"nb": "\n(modellert)", "en": "\n(modelled)"}, lang)
-    ax.set_xticks(x, [b[0] + (tag if b[2] else "") for b in bars], fontsize=9)
+    ax.set_xticks(x, [_wrap(b[0], 24) + (tag if b[2] else "") for b in bars], fontsize=9)
     ax.set_ylabel(_axis_unit(first, lang))
     ax.set_title(i18n.pick({"nb": f"{e} uten pandemidriverne: kontrafaktisk total",
                             "en": f"{e} without the pandemic drivers: counterfactual total"}, lang))
@@ -870,11 +870,89 @@ def compare_helseboka(
     data: pd.DataFrame, start: int | str, end: int | str, convention: str | Convention | None = None,
     lang: str = "nb",
 ) -> pd.DataFrame:
-    """Return the helseboka and other rows with and without the reverse flow kommune → fastlege."""
+    """Return the helseboka and other rows with and without the reverse flow kommune → fastlege.
+
+    Empty when the data have no helseboka driver or no reverse flow to add.
+    """
     out = []
     for rev in (False, True):
         t = contributions(data, start, end, include_reverse_helseboka=rev, convention=convention, lang=lang)
+        if rev and HELSEBOKA_REVERSE not in t.attrs["drivers"].get("helseboka", []):
+            return pd.DataFrame(columns=["include_reverse_helseboka", *COLUMNS])
         sub = t[t["driver"].isin(["helseboka", "other"])].copy()
         sub.insert(0, "include_reverse_helseboka", rev)
         out.append(sub)
     return pd.concat(out, ignore_index=True)
+
+
+def helseboka_sentence(comparison: pd.DataFrame, lang: str = "nb") -> str:
+    """Say in words what adding the reverse flow kommune → fastlege changes (from compare_helseboka)."""
+    i18n.check_lang(lang)
+    c = comparison.set_index(["include_reverse_helseboka", "driver"])
+    one, both = c.loc[(False, "helseboka")], c.loc[(True, "helseboka")]
+    o1, o2 = c.loc[(False, "other")], c.loc[(True, "other")]
+
+    def pp(r: pd.Series) -> str:
+        return f"{number(r['pp'], lang)} ({interval(r['pp_low'], r['pp_high'], lang, digits_for(r['pp']))})"
+
+    return i18n.pick({
+        "nb": f"Med bare meldingene fra fastlege til kommune bidrar Helseboka-driveren med {pp(one)} prosentpoeng; "
+              f"tar vi med meldingene den andre veien (sidens «til og fra»), blir bidraget {pp(both)}. "
+              f"Det som flyttes, kommer fra «øvrige meldinger», som går fra {pp(o1)} til {pp(o2)} prosentpoeng. "
+              f"Totalen er den samme.",
+        "en": f"With only the messages from GPs to municipalities the Helseboka driver contributes {pp(one)} "
+              f"percentage points; adding the messages the other way (the page's \"to and from\") makes it "
+              f"{pp(both)}. What moves comes out of \"other messages\", which goes from {pp(o1)} to {pp(o2)} "
+              f"percentage points. The total is unchanged.",
+    }, lang)
+
+
+def counterfactual_variants(
+    data: pd.DataFrame,
+    start: int | str,
+    end: int | str,
+    exclude: Sequence[str] | None = None,
+    convention: str | Convention | None = None,
+    drivers: Mapping[str, object] | None = None,
+    include_reverse_helseboka: bool = False,
+    lang: str = "nb",
+) -> dict[str, pd.DataFrame]:
+    """Return {label: counterfactual} for `exclude` (default: the pandemic drivers) and, if there is one,
+    the same plus frikort; empty when the data have none of the drivers to exclude."""
+    kw = dict(convention=convention, drivers=drivers, include_reverse_helseboka=include_reverse_helseboka)
+    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
+    names = list(exclude) if exclude else [d for d in PANDEMIC_DRIVERS if d in setup.drivers]
+    if not names:
+        return {}
+    variants = [names] + ([[*names, "frikort"]] if "frikort" in setup.drivers and "frikort" not in names else [])
+    word = i18n.pick({"nb": "uten ", "en": "without "}, lang)
+    joiner = i18n.pick({"nb": " og ", "en": " and "}, lang)
+    out = {}
+    for v in variants:
+        names_v = [i18n.pick(DRIVER_LABELS[d], lang).split(" (")[0] if d in DRIVER_LABELS else d for d in v]
+        text = names_v[0] if len(names_v) == 1 else ", ".join(names_v[:-1]) + joiner + names_v[-1]
+        out[word + text] = counterfactual(data, start, end, exclude=v, **kw)
+    return out
+
+
+def display_helseboka(comparison: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """Return the comparison from compare_helseboka as text: reading, row, change, pp and share with bounds."""
+    i18n.check_lang(lang)
+    reading = {False: {"nb": "fastlege → kommune", "en": "GP → municipality"},
+               True: {"nb": "begge retninger", "en": "both directions"}}
+    unit = comparison["unit"].iloc[0] if len(comparison) else None
+    out = pd.DataFrame({
+        i18n.pick({"nb": "Helseboka-driveren", "en": "Helseboka driver"}, lang): [
+            i18n.pick(reading[bool(r)], lang) for r in comparison["include_reverse_helseboka"]],
+        i18n.pick({"nb": "rad", "en": "row"}, lang): [
+            i18n.pick(DRIVER_LABELS["helseboka" if d == "helseboka" else "other"], lang).split(" (")[0]
+            if d == "other" else i18n.pick({"nb": "Helseboka", "en": "Helseboka"}, lang)
+            for d in comparison["driver"]],
+    })
+    for col, head, u in (("change", {"nb": "endring", "en": "change"}, unit),
+                         ("pp", {"nb": "bidrag, prosentpoeng", "en": "contribution, percentage points"}, None),
+                         ("share_pct", {"nb": "andel av endringen, %", "en": "share of the change, %"}, None)):
+        out[i18n.pick(head, lang)] = [
+            _with_bounds(v, lo, hi, lang, u)
+            for v, lo, hi in zip(comparison[col], comparison[f"{col}_low"], comparison[f"{col}_high"], strict=True)]
+    return out
