@@ -1,53 +1,58 @@
-"""Render every notebook with papermill and write HTML reports: ``python -m analysis.reports``."""
+"""Render every notebook with papermill into self-contained HTML reports: ``python -m analysis.reports``.
+
+For each notebook in ``notebooks/`` (and each language, ``nb`` and ``en``, when it has a ``lang`` parameter)
+the notebook is executed once (kept in ``build/executed/<lang>/``) and written twice: without code to
+``reports/briefing/<stem>_<lang>.html`` and with code to ``reports/teaching/<stem>_<lang>.html``. Notebooks
+with an ``export_dir`` parameter write figures to ``reports/figures/`` and tables to ``reports/tables/``.
+``reports/index.html`` lists every report. Arguments are checked (parameters, data file) before any kernel
+starts; one failing notebook does not stop the others, keeps its previous HTML, and makes the exit code 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import ast
-import os
+import html
 import sys
-import tempfile
 import time
-import traceback
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
-from analysis import paths
+from analysis import __version__, paths
 from analysis.errors import DataError
+from analysis.i18n import LANGS
+from analysis.render import Outcome, Task, render
 
 DEFAULT_TIMEOUT = 600  # seconds per cell; papermill's own default is to wait forever
+EXIT_FAILED = 1  # at least one notebook failed
+EXIT_USAGE = 2  # bad arguments or data file: nothing was run
 
 
-@dataclass
-class Outcome:
-    """What happened to one notebook in a batch."""
-
-    name: str
-    ok: bool
-    seconds: float
-    html: Path | None = None
-    error: str = ""
-
-
-def discover(only: list[str] | None = None) -> list[Path]:
-    """Return the notebooks in notebooks/ in name order, or those named by `only` (stem or file name)."""
-    found = sorted(p for p in paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+def discover(only: Sequence[str] | None = None, notebooks_dir: str | Path | None = None) -> list[Path]:
+    """Return the notebooks of `notebooks_dir` (default notebooks/) in name order, or those named in `only`."""
+    folder = Path(notebooks_dir) if notebooks_dir else paths.NOTEBOOKS_DIR
+    found = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if not only:
         return found
     by_name = {p.stem: p for p in found} | {p.name: p for p in found}
     unknown = [n for n in only if n not in by_name]
     if unknown:
-        raise DataError(f"--only: no notebook named {unknown}; choose from {[p.stem for p in found]}")
-    return [by_name[n] for n in only]
+        raise DataError(f"--only: no notebook named {unknown} in {folder}; choose from {[p.stem for p in found]}")
+    return list(dict.fromkeys(by_name[n] for n in only))
+
+
+def inspect_parameters(notebook: Path) -> dict[str, dict[str, str]]:
+    """Return papermill's view of a notebook's `parameters` cell: name -> default, inferred type and help."""
+    import papermill
+
+    return {name: {"default": spec["default"], "type": spec["inferred_type_name"], "help": spec["help"]}
+            for name, spec in papermill.inspect_notebook(str(notebook)).items()}
 
 
 def notebook_parameters(notebook: Path) -> dict[str, object]:
     """Return the parameters a notebook declares in its `parameters` cell, with their default values."""
-    import papermill
-
-    declared = papermill.inspect_notebook(str(notebook))
     out = {}
-    for name, spec in declared.items():
+    for name, spec in inspect_parameters(notebook).items():
         try:
             out[name] = ast.literal_eval(spec["default"])
         except (ValueError, SyntaxError):
@@ -55,122 +60,242 @@ def notebook_parameters(notebook: Path) -> dict[str, object]:
     return out
 
 
-def parse_overrides(items: list[str]) -> dict[str, object]:
-    """Turn ``name=value`` strings into parameters; values are Python literals, else plain strings."""
+def _coerce(name: str, text: str, default: object) -> object:
+    """Turn the text of `-p name=text` into a value of the type of the parameter's default."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text
+    if isinstance(default, str):
+        return value if isinstance(value, str) else text
+    if default is None:
+        return value
+    ok = (isinstance(value, bool) if isinstance(default, bool)
+          else isinstance(value, int) and not isinstance(value, bool) if isinstance(default, int)
+          else isinstance(value, int | float) and not isinstance(value, bool) if isinstance(default, float)
+          else isinstance(value, type(default)))
+    if not ok:
+        raise DataError(f"-p {name}={text}: {name} takes a {type(default).__name__} "
+                        f"(default {default!r}); write e.g. -p {name}={default!r}")
+    return float(value) if isinstance(default, float) else value
+
+
+def parse_overrides(items: Sequence[str], declared: dict[str, object] | None = None) -> dict[str, object]:
+    """Turn ``name=value`` strings into parameters, checked against `declared` (name -> default) if given.
+
+    Values are Python literals, else plain text; a parameter whose default is text always gets the text.
+    """
     out: dict[str, object] = {}
     for item in items:
         if "=" not in item:
             raise DataError(f"-p {item!r}: write parameters as name=value, e.g. -p lang=en")
-        name, text = item.split("=", 1)
-        try:
-            out[name.strip()] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            out[name.strip()] = text
+        name, text = (part.strip() for part in item.split("=", 1))
+        if declared is None:
+            out[name] = _coerce(name, text, None)
+            continue
+        if name not in declared:
+            raise DataError(f"-p {name}: unknown parameter; the notebooks take {sorted(declared)}")
+        out[name] = _coerce(name, text, declared[name])
     return out
 
 
-def to_html(executed: Path, target: Path) -> Path:
-    """Convert an executed notebook to HTML without code cells; write atomically so a failure keeps the old file."""
-    import nbformat
-    from nbconvert import HTMLExporter
+def check_values(overrides: dict[str, object]) -> None:
+    """Check parameter values the package can check before running: lang, convention, data_path."""
+    from analysis.i18n import check_lang
+    from analysis.intervals import get_convention
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".html.tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    if "lang" in overrides:
+        check_lang(str(overrides["lang"]))
+    if "convention" in overrides:
+        get_convention(str(overrides["convention"]))
 
 
-def render(
-    notebook: Path,
-    parameters: dict[str, object],
+def check_data(data: str | Path, convention: object = None) -> Path:
+    """Load a user's data file once in this process so a bad file stops here, before any kernel starts."""
+    from analysis.data import load_data
+
+    path = Path(data).expanduser().resolve()
+    load_data(path, convention if isinstance(convention, str) and convention else None)
+    return path
+
+
+def plan(
+    notebooks: Sequence[Path],
+    overrides: dict[str, object],
+    data: Path | None,
     out_dir: Path,
-    kernel_name: str = paths.KERNEL_NAME,
-    timeout: int = DEFAULT_TIMEOUT,
-) -> Outcome:
-    """Execute one notebook with papermill and convert it to HTML in `out_dir`; never raises."""
-    import papermill
-
-    start = time.perf_counter()
-    executed = paths.EXECUTED_DIR / notebook.name
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters=parameters,
-            kernel_name=kernel_name,
-            cwd=str(notebook.parent),
-            execution_timeout=timeout,
-            progress_bar=False,
-        )
-        html = to_html(executed, out_dir / f"{notebook.stem}.html")
-        return Outcome(notebook.stem, True, time.perf_counter() - start, html)
-    except Exception as exc:  # one failure must not stop the batch
-        message = str(exc).strip().splitlines()
-        summary = next((line for line in reversed(message) if line.strip()), type(exc).__name__)
-        return Outcome(notebook.stem, False, time.perf_counter() - start, None,
-                       f"{type(exc).__name__}: {summary}\n(executed copy: {executed})\n"
-                       + "".join(traceback.format_exception_only(type(exc), exc))[-2000:])
+    build_dir: Path,
+    **task_kw: object,
+) -> list[Task]:
+    """Return one task per notebook and language, injecting only the parameters each notebook declares."""
+    tasks = []
+    for nb in notebooks:
+        declared = notebook_parameters(nb)
+        params = {k: v for k, v in overrides.items() if k in declared and k != "lang"}
+        if data is not None:
+            if "data_path" in declared:
+                params["data_path"] = str(data)
+            else:
+                print(f"note: {nb.stem} has no data_path parameter; it runs on its own data", flush=True)
+        if "export_dir" in declared and "export_dir" not in overrides:
+            params["export_dir"] = str(out_dir)
+        if "lang" in declared:
+            langs: list[str | None] = [str(overrides["lang"])] if "lang" in overrides else list(LANGS)
+        else:
+            langs = [None]
+        for lang in langs:
+            injected = dict(params, **({"lang": lang} if lang else {}))
+            tasks.append(Task(nb, lang, injected, declared, out_dir, build_dir, **task_kw))
+    return tasks
 
 
-def build_parameters(notebook: Path, overrides: dict[str, object], data: str | None) -> dict[str, object]:
-    """Check `overrides` against the notebook's declared parameters and return what to inject."""
-    declared = notebook_parameters(notebook)
-    params = dict(overrides)
-    if data is not None and "data_path" in declared:
-        params["data_path"] = data
-    return {k: v for k, v in params.items() if k in declared}
+def run_batch(tasks: Sequence[Task], jobs: int = 1) -> list[Outcome]:
+    """Render every task, `jobs` at a time (each in its own kernel); print one line per finished task."""
+    total = len(tasks)
+    done: dict[int, Outcome] = {}
+
+    def report(i: int, outcome: Outcome) -> None:
+        done[i] = outcome
+        status = "ok    " if outcome.ok else "FAILED"
+        sys.stdout.write(f"[{len(done)}/{total}] {status} {outcome.name} ({outcome.seconds:.1f} s)\n")
+        sys.stdout.flush()
+
+    if jobs <= 1 or total <= 1:
+        for i, task in enumerate(tasks):
+            report(i, render(task))
+    else:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        # Threads suffice: each kernel is a separate process, and render() does not change the process's cwd.
+        with ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="render") as pool:
+            futures = {pool.submit(render, task): i for i, task in enumerate(tasks)}
+            for fut in as_completed(futures):
+                report(futures[fut], fut.result())
+    return [done[i] for i in range(total)]
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Parse arguments, render the chosen notebooks, print a summary; return the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.reports", description=__doc__)
+# ---------------------------------------------------------------- index
+
+def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], built: str,
+                commit: tuple[str | None, bool | None], data: Path | None) -> Path:
+    """Write out_dir/index.html listing every briefing report of the given notebooks found in out_dir."""
+    from analysis.provenance import display_path, sha256_file
+    from analysis.report_html import index_html, read_meta, write_atomic
+
+    names = {nb.name for nb in notebooks}
+    lang_order = {lang: i for i, lang in enumerate(LANGS)}
+    entries = []
+    for page in sorted((out_dir / "briefing").glob("*.html")):
+        meta = read_meta(page.read_text(encoding="utf-8"))
+        if meta.get("helsemeldinger:notebook") not in names:
+            continue  # a report of a notebook that no longer exists, or not ours
+        teaching = out_dir / "teaching" / page.name
+        entries.append({
+            "notebook": meta["helsemeldinger:notebook"],
+            "lang": meta.get("helsemeldinger:lang", ""),
+            "title": meta.get("title", page.stem),
+            "summary": meta.get("description", ""),
+            "briefing": f"briefing/{page.name}",
+            "teaching": f"teaching/{page.name}" if teaching.exists() else "",
+            "built": meta.get("helsemeldinger:built", ""),
+            "stale": page.stem in failed,
+        })
+    entries.sort(key=lambda e: (e["notebook"], lang_order.get(e["lang"], 99)))
+    figures = sorted(p.name for p in (out_dir / "figures").glob("*") if p.suffix in (".png", ".svg"))
+    tables = sorted(p.name for p in (out_dir / "tables").glob("*.csv"))
+    git, dirty = commit
+    data_text = (f"<code>{html.escape(display_path(data))}</code> (sha256 <code>{sha256_file(data)}</code>)"
+                 if data else "publiserte tall / published figures (<code>data/</code>)")
+    footer = (
+        f'<footer class="hm-provenance">helsemeldinger {__version__} · commit '
+        f"<code>{html.escape(git or 'unknown')}</code>{' (+ endringer / changes)' if dirty else ''}"
+        f" · data: {data_text} · bygget / built <time>{html.escape(built)}</time></footer>"
+    )
+    return write_atomic(out_dir / "index.html", index_html(entries, figures, tables, footer))
+
+
+# ---------------------------------------------------------------- command line
+
+def list_parameters(notebooks: Sequence[Path]) -> str:
+    """Return a text listing of each notebook's parameters with default, type and help."""
+    lines = []
+    for nb in notebooks:
+        lines.append(f"{nb.stem}")
+        params = inspect_parameters(nb)
+        width = max((len(n) for n in params), default=0)
+        for name, spec in params.items():
+            help_text = f"  # {spec['help']}" if spec["help"] else ""
+            lines.append(f"  {name:<{width}} = {spec['default']:<14} ({spec['type']}){help_text}")
+        if not params:
+            lines.append("  (no parameters)")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis.reports", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="a user series (CSV or .xlsx, tidy schema) to run every notebook on")
-    parser.add_argument("--only", action="append", help="render only this notebook (repeatable)")
+    parser.add_argument("--only", action="append", metavar="NAME", help="render only this notebook (repeatable)")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a notebook parameter (repeatable)")
-    parser.add_argument("--out", default=str(paths.REPORTS_DIR), help="folder for the HTML reports")
+                        help="set a notebook parameter (repeatable); -p lang=en renders one language only")
+    parser.add_argument("--list", action="store_true", help="list each notebook's parameters and exit")
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="notebooks rendered in parallel (default 1)")
+    parser.add_argument("--notebooks", default=str(paths.NOTEBOOKS_DIR), help="folder of the notebooks")
+    parser.add_argument("--out", default=str(paths.REPORTS_DIR), help="folder for the reports")
+    parser.add_argument("--build", default=str(paths.EXECUTED_DIR), help="folder for the executed notebooks")
     parser.add_argument("--kernel", default=paths.KERNEL_NAME, help="Jupyter kernel name")
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, check them, render the chosen notebooks, print a summary; return the exit code."""
+    from analysis.provenance import build_time, git_commit
+
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    out_dir, build_dir = paths.resolve(args.out), paths.resolve(args.build)
     try:
-        notebooks = discover(args.only)
-        overrides = parse_overrides(args.parameter)
-        known = set().union(*(notebook_parameters(nb) for nb in notebooks)) if notebooks else set()
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise DataError(f"-p: unknown parameter(s) {unknown}; the notebooks take {sorted(known)}")
-        if args.data:
-            from analysis.data import load_data
-
-            load_data(args.data)  # a bad file stops here, before any kernel starts
+        if args.jobs < 1:
+            raise DataError(f"--jobs {args.jobs}: give 1 or more")
+        all_notebooks = discover(None, args.notebooks)
+        notebooks = discover(args.only, args.notebooks)
+        if not notebooks:
+            raise DataError(f"no notebooks (*.ipynb) in {args.notebooks}")
+        if args.list:
+            print(list_parameters(notebooks))
+            return 0
+        declared: dict[str, object] = {}
+        for nb in notebooks:
+            for name, value in notebook_parameters(nb).items():
+                declared.setdefault(name, value)
+        overrides = parse_overrides(args.parameter, declared)
+        check_values(overrides)
+        data_arg = args.data or overrides.pop("data_path", None) or None
+        data = check_data(data_arg, overrides.get("convention")) if data_arg else None
     except DataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
+        return EXIT_USAGE
 
-    out_dir = paths.resolve(args.out)
-    outcomes = []
-    for i, nb in enumerate(notebooks, 1):
-        print(f"[{i}/{len(notebooks)}] {nb.stem} ...", flush=True)
-        outcome = render(nb, build_parameters(nb, overrides, args.data), out_dir, args.kernel, args.timeout)
-        status = f"ok, {outcome.html}" if outcome.ok else "FAILED"
-        print(f"[{i}/{len(notebooks)}] {nb.stem}: {status} ({outcome.seconds:.1f} s)", flush=True)
-        outcomes.append(outcome)
+    built, commit = build_time(), git_commit()
+    tasks = plan(notebooks, overrides, data, out_dir, build_dir,
+                 kernel=args.kernel, timeout=args.timeout, built=built, commit=commit)
+    print(f"Rendering {len(tasks)} report(s) from {len(notebooks)} notebook(s) with {args.jobs} job(s)"
+          f"{f' on {data}' if data else ''} into {out_dir}", flush=True)
+    outcomes = run_batch(tasks, args.jobs)
 
     failed = [o for o in outcomes if not o.ok]
-    print(f"\n{len(outcomes) - len(failed)} rendered, {len(failed)} failed")
+    index = write_index(out_dir, all_notebooks, {o.name for o in failed}, built, commit, data)
+    wall = time.perf_counter() - started
+    print(f"\nSummary: {len(outcomes) - len(failed)} rendered, {len(failed)} failed, {wall:.1f} s wall "
+          f"({args.jobs} job(s))")
+    for o in outcomes:
+        where = o.briefing.relative_to(out_dir).as_posix() if o.briefing else "previous HTML (if any) kept"
+        print(f"  {'ok    ' if o.ok else 'FAILED'} {o.name:<40} {o.seconds:6.1f} s  {where}")
+    print(f"  index: {index}")
     for o in failed:
         print(f"\n--- {o.name} failed; its previous HTML (if any) is left in place ---\n{o.error}", file=sys.stderr)
-    return 1 if failed else 0
+    return EXIT_FAILED if failed else 0
 
 
 def main() -> None:

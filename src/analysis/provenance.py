@@ -1,0 +1,217 @@
+"""What a report was built from: package version, git commit, data files with sha256, parameters, build time.
+
+The footer of every HTML report is made from a :class:`Provenance`. Which data files a notebook read is
+recorded inside its kernel by an audit hook (:data:`HOOK_SOURCE`, see :mod:`analysis.render`), so the list
+is what was really opened, not what a notebook was expected to open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis import __version__, paths
+from analysis.i18n import pick
+
+# Code run in the kernel before anything else (fill in with HOOK_SOURCE.format(roots=[folders])): record
+# every regular file opened for reading below one of the folders in `_hm_opened`; END_SOURCE prints it as JSON
+# on a line starting with MARKER.
+MARKER = "HELSEMELDINGER-DATA-FILES "
+HOOK_SOURCE = """\
+def _hm_install_hook(roots):
+    import os, sys
+    opened = set()
+    roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+    def hook(event, args):
+        if event != "open" or not args:
+            return
+        path, mode = args[0], (args[1] if len(args) > 1 else None)
+        if not isinstance(path, (str, os.PathLike)) or (isinstance(mode, str) and set(mode) & set("wax+")):
+            return
+        try:
+            real = os.path.realpath(os.fspath(path))
+        except (TypeError, ValueError, OSError):
+            return
+        if real.startswith(roots) and os.path.isfile(real):
+            opened.add(real)
+    sys.addaudithook(hook)
+    return opened
+_hm_opened = _hm_install_hook({roots!r})
+del _hm_install_hook"""
+END_SOURCE = f"""\
+import json as _hm_json
+print({MARKER!r} + _hm_json.dumps(sorted(_hm_opened)))"""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One data file a report read: its path (relative to the project when inside it) and sha256."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Everything the footer of one report states."""
+
+    notebook: str
+    package_version: str
+    git_commit: str | None
+    git_dirty: bool | None
+    data_files: tuple[DataFile, ...]
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    convention: str = "default"
+    convention_rules: tuple[str, ...] = ()
+    build_time: str = ""
+
+
+def sha256_file(path: str | Path) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def display_path(path: str | Path) -> str:
+    """Return `path` relative to the project root when it lies inside it, else absolute (POSIX style)."""
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(paths.PROJ_ROOT.resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def describe_files(files: Iterable[str | Path]) -> tuple[DataFile, ...]:
+    """Return the files (sorted by displayed path, missing ones skipped) with their sha256 and size."""
+    out = []
+    for f in files:
+        p = Path(f)
+        if p.is_file():
+            out.append(DataFile(display_path(p), sha256_file(p), p.stat().st_size))
+    return tuple(sorted(out, key=lambda d: d.path))
+
+
+def git_commit(root: str | Path = paths.PROJ_ROOT) -> tuple[str | None, bool | None]:
+    """Return (commit hash, has uncommitted changes to tracked files), or (None, None) outside a git clone."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=root, capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return (head or None), bool(status.strip())
+
+
+def build_time(now: dt.datetime | None = None) -> str:
+    """Return the build time as ISO 8601 UTC; honours SOURCE_DATE_EPOCH for reproducible builds."""
+    if now is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch.isdigit() else dt.datetime.now(dt.UTC)
+    return now.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def convention_rules(spec: object) -> tuple[str, tuple[str, ...]]:
+    """Return the convention's name and one line per qualifier (e.g. "exact [x-0.5·u, x+0.5·u)")."""
+    from analysis.intervals import get_convention
+
+    conv = get_convention(spec if isinstance(spec, str) and spec else None)
+    rows = conv.describe()
+    lines = tuple(f"{q} {i}" for q, i in zip(rows["qualifier"], rows["interval"], strict=True))
+    if conv.rel_tol:
+        lines += (f"± {conv.rel_tol:g}·x",)
+    return conv.name, lines
+
+
+_LABELS = {
+    "heading": {"nb": "Kilde og bygg", "en": "Provenance"},
+    "notebook": {"nb": "Notatbok", "en": "Notebook"},
+    "package": {"nb": "Pakke", "en": "Package"},
+    "commit": {"nb": "Git-commit", "en": "Git commit"},
+    "no_git": {"nb": "ukjent (ikke en git-klon)", "en": "unknown (not a git clone)"},
+    "dirty": {"nb": "med ulagrede endringer i sporede filer", "en": "with uncommitted changes to tracked files"},
+    "data": {"nb": "Datafiler lest (sha256)", "en": "Data files read (sha256)"},
+    "no_data": {"nb": "ingen datafiler lest", "en": "no data files read"},
+    "bytes": {"nb": "byte", "en": "bytes"},
+    "parameters": {"nb": "Parametere", "en": "Parameters"},
+    "convention": {"nb": "Intervallkonvensjon", "en": "Interval convention"},
+    "convention_note": {
+        "nb": "tall x oppgitt med steg u (siste oppgitte siffer) leses som intervallene",
+        "en": "a figure x printed with step u (its last stated digit) is read as the intervals",
+    },
+    "built": {"nb": "Bygget", "en": "Built"},
+}
+
+
+def _param_text(name: str, value: object) -> str:
+    if name in ("data_path", "export_dir") and isinstance(value, str) and value:
+        value = display_path(value)
+    return f"{name} = {value!r}"
+
+
+def footer_html(prov: Provenance, lang: str = "nb") -> str:
+    """Return the provenance footer of one report as an HTML <footer> element, labelled in `lang`."""
+    e = html.escape
+
+    def lab(key: str) -> str:
+        return e(pick(_LABELS[key], lang))
+
+    if prov.git_commit:
+        commit = f"<code>{e(prov.git_commit)}</code>" + (f" ({lab('dirty')})" if prov.git_dirty else "")
+    else:
+        commit = lab("no_git")
+    if prov.data_files:
+        files = "<ul>" + "".join(
+            f"<li><code>{e(f.path)}</code> ({f.size} {lab('bytes')})<br>"
+            f"sha256 <code class=\"hm-sha256\">{e(f.sha256)}</code></li>"
+            for f in prov.data_files
+        ) + "</ul>"
+    else:
+        files = lab("no_data")
+    params = "<br>".join(f"<code>{e(_param_text(k, v))}</code>" for k, v in sorted(prov.parameters.items()))
+    rules = "; ".join(e(r) for r in prov.convention_rules)
+    rows = [
+        ("notebook", f"<code>{e(prov.notebook)}</code>"),
+        ("package", f"helsemeldinger {e(prov.package_version)}"),
+        ("commit", commit),
+        ("data", files),
+        ("parameters", params or "–"),
+        ("convention", f"<code>{e(prov.convention)}</code>: {lab('convention_note')} {rules}"),
+        ("built", f"<time datetime=\"{e(prov.build_time)}\">{e(prov.build_time)}</time>"),
+    ]
+    body = "".join(f"<dt>{lab(k)}</dt><dd>{v}</dd>" for k, v in rows)
+    return (f'<footer class="hm-provenance" id="provenance"><h2>{lab("heading")}</h2>'
+            f"<dl>{body}</dl></footer>")
+
+
+def make_provenance(
+    notebook: str | Path,
+    parameters: Mapping[str, object],
+    data_files: Iterable[str | Path],
+    built: str,
+    commit: tuple[str | None, bool | None] | None = None,
+) -> Provenance:
+    """Collect the provenance of one rendered notebook; `parameters` are all it ran with (defaults included)."""
+    git, dirty = commit if commit is not None else git_commit()
+    name, rules = convention_rules(parameters.get("convention", "default"))
+    return Provenance(
+        notebook=display_path(notebook),
+        package_version=__version__,
+        git_commit=git,
+        git_dirty=dirty,
+        data_files=describe_files(data_files),
+        parameters=dict(parameters),
+        convention=name,
+        convention_rules=rules,
+        build_time=built,
+    )

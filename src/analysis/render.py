@@ -1,0 +1,184 @@
+"""Executing one notebook in one language with papermill and writing its briefing and teaching HTML.
+
+:func:`render` is what each worker thread of ``python -m analysis.reports --jobs N`` runs; it never raises.
+Each kernel is its own process, so threads are enough for parallel work. The kernel talks over Unix sockets
+with a unique name (:class:`IpcKernelManager`), so kernels started at the same moment cannot collide on TCP
+ports (jupyter_client picks a free TCP port and releases it before the kernel binds it: a race).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
+from analysis import paths
+from analysis.provenance import END_SOURCE, HOOK_SOURCE, MARKER, footer_html, make_provenance
+
+PROVENANCE_TAG = "hm-provenance"
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """Kernel manager using the ipc transport with a unique socket path (tcp on Windows, which lacks ipc)."""
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "tcp" if os.name == "nt" else "ipc"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        if self.transport != "ipc":
+            return "127.0.0.1"
+        return os.path.join(tempfile.gettempdir(), f"hm-kernel-{uuid.uuid4().hex[:16]}")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One notebook in one language: what to inject, where to write, and the batch's shared facts."""
+
+    notebook: Path
+    lang: str | None
+    parameters: dict[str, object]
+    defaults: dict[str, object]
+    out_dir: Path
+    build_dir: Path
+    kernel: str = paths.KERNEL_NAME
+    timeout: int = 600
+    built: str = ""
+    commit: tuple[str | None, bool | None] = (None, None)
+
+    @property
+    def name(self) -> str:
+        """Report name: `<stem>_<lang>`, or the stem for a notebook without a `lang` parameter."""
+        return f"{self.notebook.stem}_{self.lang}" if self.lang else self.notebook.stem
+
+    @property
+    def executed(self) -> Path:
+        """Where the executed notebook is kept."""
+        return self.build_dir / (self.lang or "all") / self.notebook.name
+
+    @property
+    def briefing(self) -> Path:
+        """The HTML report without code."""
+        return self.out_dir / "briefing" / f"{self.name}.html"
+
+    @property
+    def teaching(self) -> Path:
+        """The HTML report with code."""
+        return self.out_dir / "teaching" / f"{self.name}.html"
+
+
+@dataclass
+class Outcome:
+    """What happened to one task."""
+
+    name: str
+    ok: bool
+    seconds: float
+    execute_seconds: float = 0.0
+    briefing: Path | None = None
+    teaching: Path | None = None
+    error: str = ""
+    data_files: list[str] = field(default_factory=list)
+
+
+def _hook_roots(parameters: dict[str, object]) -> list[str]:
+    roots = [str(paths.DATA_DIR)]
+    data_path = parameters.get("data_path")
+    if isinstance(data_path, str) and data_path:
+        roots.append(str(paths.resolve(data_path).parent))
+    return roots
+
+
+def prepare(notebook: Path, parameters: dict[str, object]):
+    """Return the notebook with the data-file audit cells (tagged hm-provenance) added first and last."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    hook = nbformat.v4.new_code_cell(HOOK_SOURCE.format(roots=_hook_roots(parameters)))
+    end = nbformat.v4.new_code_cell(END_SOURCE)
+    for cell in (hook, end):
+        cell.metadata["tags"] = [PROVENANCE_TAG]
+    nb.cells = [hook, *nb.cells, end]
+    return nb
+
+
+def data_files_read(nb) -> list[str]:
+    """Return the data files the audit cell of an executed notebook reported."""
+    for cell in reversed(nb.cells):
+        if PROVENANCE_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            for line in out.get("text", "").splitlines():
+                if line.startswith(MARKER):
+                    return list(json.loads(line[len(MARKER):]))
+    return []
+
+
+def _error_text(exc: BaseException, executed: Path) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:  # papermill.PapermillExecutionError
+        head = f"{ename}: {getattr(exc, 'evalue', '')} (cell [{getattr(exc, 'exec_count', '?')}])"
+    else:
+        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+        head = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
+    return f"{head}\n  executed copy with the error: {executed}"
+
+
+def render(task: Task, announce: bool = True) -> Outcome:
+    """Execute `task` with papermill, then write both HTML reports atomically; never raises."""
+    import nbformat
+    import papermill
+
+    from analysis.report_html import (
+        export_html,
+        notebook_summary,
+        notebook_title,
+        select_language,
+        write_atomic,
+    )
+
+    start = time.perf_counter()
+    if announce:
+        sys.stdout.write(f"  started  {task.name}\n")  # one write: lines from parallel threads stay whole
+        sys.stdout.flush()
+    task.executed.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            prepare(task.notebook, task.parameters),
+            str(task.executed),
+            parameters=task.parameters,
+            kernel_name=task.kernel,
+            execution_timeout=task.timeout,
+            progress_bar=False,
+            kernel_manager_class=IpcKernelManager,
+            # The kernel's working folder, given to nbclient directly: papermill's own `cwd` argument changes
+            # the folder of the whole process, which parallel threads share.
+            resources={"metadata": {"path": str(task.notebook.parent)}},
+        )
+        executed_at = time.perf_counter()
+        nb = nbformat.read(task.executed, as_version=4)
+        files = data_files_read(nb)
+        nb = select_language(nb, task.lang)
+        used = {**task.defaults, **task.parameters}
+        prov = make_provenance(task.notebook, used, files, task.built, task.commit)
+        title = notebook_title(nb, task.notebook.stem)
+        summary = notebook_summary(nb, task.lang)
+        common = dict(title=title, summary=summary, footer=footer_html(prov, task.lang or "en"),
+                      lang=task.lang, notebook=task.notebook.name, built=task.built)
+        briefing = export_html(nb, with_code=False, **common)
+        teaching = export_html(nb, with_code=True, **common)
+        write_atomic(task.briefing, briefing)  # both pages exist as text before either file is replaced
+        write_atomic(task.teaching, teaching)
+        return Outcome(task.name, True, time.perf_counter() - start, executed_at - start,
+                       task.briefing, task.teaching, data_files=files)
+    except Exception as exc:  # one failure must not stop the batch
+        return Outcome(task.name, False, time.perf_counter() - start, error=_error_text(exc, task.executed))

@@ -1,0 +1,412 @@
+"""Self-contained HTML from an executed notebook: no code (briefing) or with code (teaching), and the index.
+
+nbconvert's default ``lab`` template loads require.js, MathJax and mermaid.js from a CDN. The template here
+extends it and drops those blocks, images are embedded as data URIs, and :func:`external_resources` finds any
+attribute or CSS rule that would still make a browser fetch something. LaTeX in markdown is therefore shown
+as written (no MathJax); write formulas in plain text or code.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+
+from analysis.i18n import LANGS
+
+TEMPLATE_NAME = "helsemeldinger.html.j2"
+STYLE = """
+main { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+.jp-RenderedHTMLCommon table { font-size: 0.85rem; }
+footer.hm-provenance { margin-top: 3rem; padding-top: 1rem; border-top: 2px solid #888; font-size: 0.8rem;
+  color: #333; font-family: system-ui, sans-serif; }
+footer.hm-provenance h2 { font-size: 1rem; margin: 0 0 0.5rem; }
+footer.hm-provenance dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; margin: 0; }
+footer.hm-provenance dt { font-weight: bold; }
+footer.hm-provenance dd { margin: 0; overflow-wrap: anywhere; }
+footer.hm-provenance ul { margin: 0; padding-left: 1.2rem; }
+@media print { main { max-width: none; padding: 0; } }
+"""
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_css -%}
+<meta name="description" content="{{ resources.hm_summary | e }}">
+<meta name="helsemeldinger:notebook" content="{{ resources.hm_notebook | e }}">
+<meta name="helsemeldinger:lang" content="{{ resources.hm_lang | e }}">
+<meta name="helsemeldinger:audience" content="{{ resources.hm_audience | e }}">
+<meta name="helsemeldinger:built" content="{{ resources.hm_built | e }}">
+<style type="text/css">{{ resources.hm_style }}</style>
+{%- endblock html_head_css -%}
+{% block body_footer %}
+{{ resources.hm_footer }}
+</main>
+</body>
+{% endblock body_footer %}
+"""
+# Tags a notebook author can put on cells (the usual Jupyter Book / nbconvert names).
+REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "hm-provenance"}
+REMOVE_INPUT_TAGS = {"remove-input", "remove_input", "hide-input"}
+REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
+
+
+def select_language(nb: nbformat.NotebookNode, lang: str | None) -> nbformat.NotebookNode:
+    """Copy of `nb` without the cells tagged for another language (`lang-nb`, `lang-en`); all if no lang."""
+    out = copy.deepcopy(nb)
+    if lang:
+        other = {f"lang-{x}" for x in LANGS if x != lang}
+        out.cells = [c for c in out.cells if not set(c.get("metadata", {}).get("tags", [])) & other]
+    return out
+
+
+def _strip(nb: nbformat.NotebookNode, briefing: bool) -> nbformat.NotebookNode:
+    """Copy of `nb` without tagged cells, inputs and outputs; a briefing also drops stderr (warnings)."""
+    out = copy.deepcopy(nb)
+    cells = []
+    for cell in out.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_CELL_TAGS:
+            continue
+        if "injected-parameters" in tags:
+            cell["id"] = "injected-parameters"  # papermill gives it a random id: keep pages reproducible
+        if cell.cell_type == "code":
+            if tags & REMOVE_INPUT_TAGS:
+                cell.metadata.setdefault("transient", {})["remove_source"] = True
+            if tags & REMOVE_OUTPUT_TAGS:
+                cell.outputs = []
+            if briefing:
+                cell.outputs = [o for o in cell.outputs
+                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                if not cell.outputs:
+                    continue  # nothing a reader would see
+        cells.append(cell)
+    out.cells = cells
+    return out
+
+
+_LOCAL = threading.local()
+
+
+def _exporter(with_code: bool, language_code: str):
+    """An HTMLExporter for this thread, kept: building one and compiling its template costs ~0.3 s."""
+    cache = _LOCAL.__dict__.setdefault("exporters", {})
+    key = with_code
+    if key in cache:
+        cache[key].language_code = language_code
+    else:
+        import jinja2
+        from nbconvert import HTMLExporter
+
+        cache[key] = HTMLExporter(
+            template_name="lab",
+            extra_loaders=[jinja2.DictLoader({TEMPLATE_NAME: TEMPLATE})],
+            template_file=TEMPLATE_NAME,
+            embed_images=True,
+            exclude_input=not with_code,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            mathjax_url="",
+            require_js_url="",
+            language_code=language_code,
+        )
+    return cache[key]
+
+
+def export_html(
+    nb: nbformat.NotebookNode,
+    *,
+    with_code: bool,
+    title: str,
+    summary: str = "",
+    footer: str = "",
+    lang: str | None = None,
+    notebook: str = "",
+    built: str = "",
+) -> str:
+    """Return one self-contained HTML page for an executed notebook: with code cells or without."""
+    doc = _strip(nb, briefing=not with_code)
+    doc.metadata["title"] = title
+    exporter = _exporter(with_code, lang or "en")
+    resources = {
+        "hm_footer": footer,
+        "hm_summary": summary,
+        "hm_lang": lang or "",
+        "hm_notebook": notebook,
+        "hm_audience": "teaching" if with_code else "briefing",
+        "hm_built": built,
+        "hm_style": STYLE,
+    }
+    body, _ = exporter.from_notebook_node(doc, resources=resources)
+    return body
+
+
+# ---------------------------------------------------------------- title and summary
+
+_HEADING = re.compile(r"^\s{0,3}#{1,2}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def _markdown_sources(nb: nbformat.NotebookNode) -> Iterable[str]:
+    """Markdown a reader sees, in order: markdown cells and markdown outputs of code cells."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            yield cell.source
+        elif cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                text = out.get("data", {}).get("text/markdown")
+                if text:
+                    yield text if isinstance(text, str) else "".join(text)
+
+
+def plain_text(markdown: str) -> str:
+    """Return markdown as one line of plain text (links, emphasis, code marks and HTML tags removed)."""
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", markdown)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"[*_`]+", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def notebook_title(nb: nbformat.NotebookNode, fallback: str = "") -> str:
+    """Return the notebook's first level-1 or level-2 markdown heading as plain text, else `fallback`."""
+    for source in _markdown_sources(nb):
+        m = _HEADING.search(source)
+        if m:
+            return plain_text(m.group(1))
+    return fallback
+
+
+def _first_sentence(text: str, limit: int = 220) -> str:
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-ZÆØÅ«\"(])", text, maxsplit=1)
+    first = parts[0]
+    if len(first) > limit:
+        first = first[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return first
+
+
+def notebook_summary(nb: nbformat.NotebookNode, lang: str | None = None) -> str:
+    """Return a one-line summary: metadata `summary` (text or {lang: text}), else the first sentence of the
+    first paragraph after the title heading."""
+    meta = nb.metadata.get("helsemeldinger", {}).get("summary") or nb.metadata.get("summary")
+    if isinstance(meta, Mapping):
+        meta = meta.get(lang or "", "") or next(iter(meta.values()), "")
+    if isinstance(meta, str) and meta.strip():
+        return plain_text(meta)
+    seen_title = False
+    for source in _markdown_sources(nb):
+        for block in re.split(r"\n\s*\n", source):
+            stripped = block.strip()
+            if not stripped:
+                continue
+            if _HEADING.match(stripped):
+                seen_title = True
+                rest = _HEADING.sub("", stripped).strip()
+                if not rest:
+                    continue
+                stripped = rest
+            if seen_title and not stripped.startswith(("|", "```", "<", "-", "*", ">")):
+                return _first_sentence(plain_text(stripped))
+    return ""
+
+
+# ---------------------------------------------------------------- checking that a page is self-contained
+
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]*)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.IGNORECASE)
+_RESOURCE_ATTRS = {
+    "script": ("src",), "img": ("src", "srcset"), "source": ("src", "srcset"), "iframe": ("src",),
+    "frame": ("src",), "embed": ("src",), "object": ("data",), "video": ("src", "poster"), "audio": ("src",),
+    "track": ("src",), "input": ("src",), "image": ("href", "xlink:href"), "use": ("href", "xlink:href"),
+    "feimage": ("href", "xlink:href"),
+}
+_LINK_OK_RELS = {"canonical", "alternate", "author", "help", "license", "next", "prev", "search", "bookmark"}
+
+
+def _is_embedded(ref: str) -> bool:
+    ref = ref.strip()
+    return ref == "" or ref.startswith("#") or ref.lower().startswith(("data:", "about:blank"))
+
+
+class _ResourceFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def _check(self, where: str, ref: str) -> None:
+        refs = [part.strip().split(" ")[0] for part in ref.split(",")] if "srcset" in where else [ref]
+        self.found.extend(f"{where}={r}" for r in refs if not _is_embedded(r))
+
+    def _check_css(self, where: str, css: str) -> None:
+        for m in _CSS_URL.finditer(css):
+            ref = m.group(2) if m.group(2) is not None else m.group(4)
+            if not _is_embedded(ref):
+                self.found.append(f"{where} {m.group(0)}")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        for name in _RESOURCE_ATTRS.get(tag, ()):
+            if name in a:
+                self._check(f"<{tag} {name}>", a[name])
+        if tag == "link" and "href" in a:
+            rels = set(a.get("rel", "").lower().split())
+            if not rels or not rels <= _LINK_OK_RELS:
+                self._check(f"<link rel={a.get('rel', '')} href>", a["href"])
+        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh" and "url=" in a.get("content", "").lower():
+            self.found.append(f"<meta refresh> {a['content']}")
+        if "style" in a:
+            self._check_css(f"<{tag} style>", a["style"])
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self._check_css("<style>", data)
+
+
+def external_resources(page: str) -> list[str]:
+    """Return every reference in an HTML page that a browser would fetch (anything but data: URIs and #ids).
+
+    Links a reader can click (``<a href>``) are not resources and are not listed.
+    """
+    finder = _ResourceFinder()
+    finder.feed(page)
+    finder.close()
+    return finder.found
+
+
+class _MetaReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self._title: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "meta" and "name" in a:
+            self.meta[a["name"]] = a.get("content", "")
+        elif tag == "title":
+            self._title = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self._title is not None:
+            self.meta["title"] = "".join(self._title).strip()
+            self._title = None
+
+    def handle_data(self, data: str) -> None:
+        if self._title is not None:
+            self._title.append(data)
+
+
+def read_meta(page: str) -> dict[str, str]:
+    """Return a report page's <title> (key "title") and its <meta name=...> contents."""
+    reader = _MetaReader()
+    reader.feed(page.split("</head>", 1)[0])
+    return reader.meta
+
+
+# ---------------------------------------------------------------- writing
+
+def write_atomic(target: Path, text: str) -> Path:
+    """Write `text` to `target` via a temporary file and a rename, so a failure never leaves half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+# ---------------------------------------------------------------- the index page
+
+INDEX_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 0 auto; padding: 1rem 1.5rem 2rem;
+  color: #222; line-height: 1.45; }
+table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
+th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.5rem; border-bottom: 1px solid #ccc; }
+th { background: #f0f0f0; }
+.hm-stale { color: #a00; font-weight: bold; }
+.hm-files { columns: 2; font-size: 0.85rem; }
+footer { margin-top: 2rem; font-size: 0.8rem; color: #444; border-top: 2px solid #888; padding-top: 0.5rem; }
+"""
+
+
+def index_html(
+    entries: list[Mapping[str, str]],
+    figures: list[str],
+    tables: list[str],
+    footer: str,
+) -> str:
+    """Return reports/index.html: one row per report (title, one-line summary, language, both audiences)."""
+    e = html.escape
+    rows = []
+    for ent in entries:
+        stale = (
+            '<br><span class="hm-stale">Siste bygg feilet; dette er forrige versjon. '
+            "/ The last build failed; this is the previous version.</span>"
+            if ent.get("stale") else ""
+        )
+        teaching = f'<a href="{e(ent["teaching"])}">kode / code</a>' if ent.get("teaching") else "–"
+        rows.append(
+            f"<tr><td><a href=\"{e(ent['briefing'])}\">{e(ent['title'])}</a>{stale}</td>"
+            f"<td>{e(ent.get('summary', ''))}</td><td>{e(ent.get('lang', '') or '–')}</td>"
+            f"<td>{teaching}</td><td><code>{e(ent['notebook'])}</code></td>"
+            f"<td><time>{e(ent.get('built', ''))}</time></td></tr>"
+        )
+
+    def file_list(names: list[str], folder: str) -> str:
+        if not names:
+            return "<p>–</p>"
+        return '<ul class="hm-files">' + "".join(
+            f'<li><a href="{e(folder)}/{e(n)}">{e(n)}</a></li>' for n in names) + "</ul>"
+
+    return f"""<!DOCTYPE html>
+<html lang="nb">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>helsemeldinger: rapporter / reports</title>
+<style>{INDEX_STYLE}</style>
+</head>
+<body>
+<main>
+<h1>helsemeldinger: rapporter / reports</h1>
+<p>Elektroniske meldinger i helsenettet. Hver rapport finnes uten kode (til lesere: <code>briefing/</code>) og
+med kode (til undervisning: <code>teaching/</code>), på bokmål (nb) og engelsk (en). Hver rapport sier nederst
+hvilke data, parametere og hvilken versjon den er bygget fra.<br>
+<i>Electronic messages on the Norwegian health network. Each report comes without code (for readers:
+<code>briefing/</code>) and with code (for teaching: <code>teaching/</code>), in Norwegian (nb) and English (en).
+Each report ends with the data, parameters and version it was built from.</i></p>
+<table>
+<thead><tr><th>Rapport / report</th><th>Sammendrag / summary</th><th>Språk / language</th>
+<th>Med kode / with code</th><th>Notatbok / notebook</th><th>Bygget / built</th></tr></thead>
+<tbody>
+{"".join(rows)}
+</tbody>
+</table>
+<h2>Figurer / figures (PNG, SVG)</h2>
+{file_list(figures, "figures")}
+<h2>Tabeller / tables (CSV, UTF-8)</h2>
+{file_list(tables, "tables")}
+{footer}
+</main>
+</body>
+</html>
+"""
