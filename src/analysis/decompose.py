@@ -9,12 +9,15 @@ total minus every driver) and ``total``. Each quantity has a point value and ``l
   programming in :func:`analysis.claims.bound`; ratios (percentage points, shares, growth rates) are
   bounded as ratios, not by dividing interval ends;
 * **point values** use the printed figures: a hedged figure such as "over 63" enters as the printed 63
-  (the open end of its interval: the bounds, not the point, carry the hedge). When a printed level lies
-  outside the bounds the other claims jointly allow (the care-message flow fastlege → kommune: 1.8 → 3.4
-  is 89 % growth, but the page says "over 82 %", read as 82–83 %), its point is the midpoint of its
-  joint bounds, and the row's ``note`` says so. A driver's point ``change`` is its point ``end`` minus
-  its point ``start``; ``other`` is the total minus the drivers, so driver rows plus ``other`` add up to
-  ``total`` exactly for every point column that adds up (start, end, change, pp, share_pct).
+  (the open end of its interval: the bounds, not the point, carry the hedge). The level values are chosen
+  one at a time (the totals, then each driver, start before end): the printed figure if all claims still
+  allow it given the values already chosen, otherwise the middle of what they allow, said in the row's
+  ``note``. This happens for the care-message flow fastlege → kommune: 1.8 → 3.4 is 89 % growth, but the
+  page says "over 82 %" (82–83 %), so 2020 becomes 1.840 (the middle of 1.831–1.85) and 2021, given
+  that, 3.359 (82.5 % growth). The chosen values satisfy every claim at once, so every point (changes,
+  ratios, ``other``) lies inside its bounds. A row's ``change`` is its ``end`` minus its ``start``;
+  ``other`` is the total minus the drivers, so driver rows plus ``other`` add up to ``total`` exactly for
+  every column that adds up (start, end, change, pp, share_pct).
 
 For a user's series (:func:`analysis.data.load_series`) every row is a level boxed in its own interval;
 the total is the measure ``total`` (sender and receiver ``all``) or, if the file has no such rows, the sum
@@ -37,7 +40,7 @@ from analysis import i18n
 from analysis.claims import bound, variable
 from analysis.data import is_published, levels
 from analysis.errors import DataError
-from analysis.intervals import Convention
+from analysis.intervals import Convention, add_bounds
 from analysis.plotting import HATCHES, colors
 
 Key = tuple[str, str, str]
@@ -104,8 +107,8 @@ class _Setup:
     """The data, the two periods, the drivers and the LP bound function, resolved and checked."""
 
     data: pd.DataFrame
+    frame: pd.DataFrame  # the data with low/high under the convention, as handed to analysis.claims.bound
     published: bool
-    convention: str | Convention | None
     start: pd.Period
     end: pd.Period
     table: pd.DataFrame  # levels indexed by (period, measure, sender, receiver)
@@ -115,6 +118,7 @@ class _Setup:
     notes: list[str] = field(default_factory=list)
     driver_notes: dict[str, list[str]] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
+    _points: dict[str, tuple[float, str | None]] | None = None
 
     # -- variables and objectives
     def has(self, key: Key, period: pd.Period) -> bool:
@@ -143,41 +147,78 @@ class _Setup:
             return (0.0, 0.0)
         key = (tuple(sorted(objective.items())), tuple(sorted((denominator or {}).items())))
         if key not in self._cache:
-            lo, hi = bound(objective, data=self.data, convention=self.convention, denominator=denominator)
+            lo, hi = bound(objective, data=self.frame, convention=None, denominator=denominator)
             self._cache[key] = (float(lo), float(hi))
         return self._cache[key]
 
-    # -- point values
+    # -- point values: one set of level values that all claims allow at once
+    def _row_index(self, key: Key, period: pd.Period) -> object:
+        f = self.frame
+        same = (f["measure"] == key[0]) & (f["sender"] == key[1]) & (f["receiver"] == key[2])
+        if self.published:
+            same &= (f["kind"] == "level") & (f["year"] == period.year)
+        else:
+            same &= f["period"] == period
+        return f.index[same][0]
+
+    def _ordered_keys(self) -> list[tuple[Key, pd.Period]]:
+        order: list[tuple[Key, pd.Period]] = []
+        groups = ([] if self.total_is_sum else [self.total_keys(self.start)]) + list(self.drivers.values())
+        groups.append(self.total_keys(self.start) + self.total_keys(self.end))
+        for keys in groups:
+            for k in keys:
+                for p in (self.start, self.end):
+                    if self.has(k, p) and (k, p) not in order:
+                        order.append((k, p))
+        return order
+
+    def points(self) -> dict[str, tuple[float, str | None]]:
+        """Level values, variable by variable: the printed figure if the claims still allow it given the
+        values fixed before it, else the middle of what they allow (so together they satisfy every claim)."""
+        if self._points is not None:
+            return self._points
+        out: dict[str, tuple[float, str | None]] = {}
+        fixed: list[pd.Series] = []
+        for key, period in self._ordered_keys():
+            name = self.var(key, period)
+            idx = self._row_index(key, period)
+            value = float(self.frame.at[idx, "value"])
+            extra = pd.DataFrame(fixed) if fixed else None
+            frame = self.frame if extra is None else pd.concat([self.frame, extra], ignore_index=True)
+            lo, hi = bound({name: 1.0}, data=frame, convention=None)
+            note = None
+            if not _inside(value, lo, hi):
+                mid = (lo + hi) / 2
+                note = (f"printed {value:g} ({period}) does not fit the other figures on the page, which allow "
+                        f"{_fmt(lo)} to {_fmt(hi)} (given the points chosen before it); point = the middle, "
+                        f"{_fmt(mid)}")
+                value = mid
+            out[name] = (value, note)
+            row = self.frame.loc[idx].copy()
+            row["low"] = row["high"] = value
+            if "figure_id" in row.index:
+                row["figure_id"] = f"_point:{name}"
+            fixed.append(row)
+        self._points = out
+        return out
+
     def key_point(self, key: Key, period: pd.Period) -> tuple[float, str | None]:
-        """Printed value of one key, or the midpoint of its joint bounds if the claims rule it out."""
+        """Point value of one key in one period (0 when the key has no row there)."""
         if not self.has(key, period):
             return 0.0, None
-        row = self.table.loc[(period, *key)]
-        value = float(row["value"])
-        if not self.published:
-            return value, None
-        lo, hi = self.bound({self.var(key, period): 1.0})
-        if _inside(value, lo, hi):
-            return value, None
-        mid = (lo + hi) / 2
-        return mid, (
-            f"printed {value:g} ({period}) lies outside [{_fmt(lo)}, {_fmt(hi)}], the values all claims "
-            f"allow jointly; point = midpoint {_fmt(mid)}"
-        )
+        return self.points()[self.var(key, period)]
 
     def open_end_note(self, key: Key, period: pd.Period, replaced: list[str]) -> str | None:
         """Say so when a point is a printed figure at the open end of its interval ("over 63" as 63)."""
         if not self.published or not self.has(key, period):
             return None
-        fig = self.data[(self.data["kind"] == "level") & (self.data["year"] == period.year)
-                        & (self.data["measure"] == key[0]) & (self.data["sender"] == key[1])
-                        & (self.data["receiver"] == key[2])]
-        if fig.empty or fig["qualifier"].iloc[0] not in ("over", "almost", "just_over"):
+        row = self.frame.loc[self._row_index(key, period)]
+        if row["qualifier"] not in ("over", "almost", "just_over"):
             return None
-        value = float(fig["value"].iloc[0])
+        value = float(row["value"])
         if any(f"printed {value:g} ({period})" in r for r in replaced):
             return None
-        return f"'{fig['wording'].iloc[0]}' enters as the printed {value:g}, the open end of its interval"
+        return f"'{row['wording']}' enters as the printed {value:g}, the open end of its interval"
 
     def point(self, keys: Iterable[Key], period: pd.Period) -> tuple[float, list[str]]:
         total, notes = 0.0, []
@@ -338,7 +379,10 @@ def _prepare(
                         f"no row for {'/'.join(k)} in {p}: counted as 0 messages (add the row if it was not 0)"
                     )
     unit = "million messages" if published else str(lv["unit"].iloc[0])
-    return _Setup(data, published, convention, p0, p1, table, resolved, total_is_sum, unit, notes, driver_notes)
+    has_bounds = {"low", "high"} <= set(data.columns)
+    frame = add_bounds(data, convention) if convention is not None or not has_bounds else data
+    return _Setup(data, frame.reset_index(drop=True), published, p0, p1, table, resolved, total_is_sum, unit,
+                  notes, driver_notes)
 
 
 # ---------------------------------------------------------------- the decomposition
@@ -390,7 +434,8 @@ def _parts(setup: _Setup) -> list[_Part]:
 
 
 def _ratio(
-    setup: _Setup, num_point: float, num: Objective, den_point: float, den: Objective, what: str
+    setup: _Setup, num_point: float, num: Objective, den_point: float, den: Objective, what: str,
+    base: str = "",
 ) -> tuple[float, float, float, str | None]:
     """Point and joint bounds of 100 * num / den, or NaN with a note when den can be zero or negative."""
     dlo, dhi = setup.bound(den) if den else (0.0, 0.0)
@@ -398,7 +443,8 @@ def _ratio(
     if dhi < 0:  # a denominator that is negative throughout (e.g. a falling total): flip both signs
         sign, dlo, dhi = -1.0, -dhi, -dlo
     if dlo <= 0 or den_point == 0:
-        return math.nan, math.nan, math.nan, f"{what} undefined: its base is zero, or can be zero or change sign"
+        why = f"{what} undefined: its base ({base}) is zero, or can be zero or change sign"
+        return math.nan, math.nan, math.nan, why
     scaled = _combine((100.0 * sign, num))
     lo, hi = setup.bound(scaled, denominator=_combine((sign, den))) if scaled else (0.0, 0.0)
     return 100.0 * num_point / den_point, lo, hi, None
@@ -427,16 +473,16 @@ def contributions(
         e_lo, e_hi = setup.bound(part.e_obj)
         c_lo, c_hi = setup.bound(change)
         pp, pp_lo, pp_hi, n = _ratio(setup, part.c, change, total.s, total.s_obj,
-                                     "percentage points (base: the start total)")
+                                     "percentage points", "the start total")
         notes += [n] if n else []
         if part.name == "total":
             share, sh_lo, sh_hi = 100.0, 100.0, 100.0
         else:
             share, sh_lo, sh_hi, n = _ratio(setup, part.c, change, total.c, t_change,
-                                            "share of the change (base: the total change)")
+                                            "share of the change", "the total change")
             notes += [n] if n else []
         growth, g_lo, g_hi, n = _ratio(setup, part.c, change, part.s, part.s_obj,
-                                       f"growth rate (base: the level in {setup.start})")
+                                       "growth rate", f"the level in {setup.start}")
         notes += [n] if n else []
         for what, v, lo, hi in (("start", part.s, s_lo, s_hi), ("end", part.e, e_lo, e_hi),
                                 ("change", part.c, c_lo, c_hi)):
@@ -515,7 +561,8 @@ def counterfactual(
         ("counterfactual_total", total.e - x, *setup.bound(cf_obj)),
         ("counterfactual_change", total.e - x - total.s, *setup.bound(cf_change_obj)),
     ]
-    g, g_lo, g_hi, _ = _ratio(setup, total.e - x - total.s, cf_change_obj, total.s, total.s_obj, "growth")
+    g, g_lo, g_hi, _ = _ratio(setup, total.e - x - total.s, cf_change_obj, total.s, total.s_obj, "growth",
+                              "the start total")
     rows.append(("counterfactual_growth_pct", g, g_lo, g_hi))
     out = pd.DataFrame(rows, columns=["quantity", "value", "low", "high"])
     out["note"] = [CF_NOTES[q] for q in out["quantity"]]

@@ -1,0 +1,345 @@
+"""analysis.decompose: hand-worked contributions, additivity, bounds, a synthetic user series, notebook 02.
+
+Numbers are worked out by hand from the page (data/published/ehelsemonitor_2021.csv), with the arithmetic in
+the test. Bounds follow the default convention: "193" exact is [192.5, 193.5); "rundt 5" is [4.5, 5.5];
+"over 63" is (63, 64) (taken as closed by the LP); a stated change "opp 58" is [57.5, 58.5).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import decompose
+from analysis.data import load_published, load_series
+from analysis.errors import DataError
+from conftest import image_count, outputs_text
+
+ADDITIVE = ["start", "end", "change", "pp", "share_pct"]
+QUANTITIES = ["start", "end", "change", "pp", "share_pct", "growth_pct"]
+
+
+@pytest.fixture(scope="module")
+def published():
+    return load_published()
+
+
+@pytest.fixture(scope="module")
+def table(published):
+    return decompose.contributions(published, 2020, 2021).set_index("driver")
+
+
+# ---------------------------------------------------------------- the default case, by hand
+
+def test_rows_and_columns(table):
+    assert list(table.index) == ["sysvak", "svarrapporter", "frikort", "helseboka", "other", "total"]
+    for col in ["label", "start", "start_low", "start_high", "end", "end_low", "end_high", "change", "change_low",
+                "change_high", "pp", "pp_low", "pp_high", "share_pct", "share_pct_low", "share_pct_high",
+                "growth_pct", "growth_pct_low", "growth_pct_high", "note"]:
+        assert col in table.columns
+
+
+def test_sysvak_by_hand(table):
+    r = table.loc["sysvak"]
+    assert r["change"] == pytest.approx(63 - 5)  # printed levels; equals the printed "opp 58 millioner"
+    assert r["pp"] == pytest.approx(58 / 193 * 100)
+    assert r["share_pct"] == pytest.approx(58 / 91 * 100)
+    assert r["growth_pct"] == pytest.approx(58 / 5 * 100)
+    # "opp 58" [57.5, 58.5) is tighter than the levels allow ((63, 64) - [4.5, 5.5] = [57.5, 59.5])
+    assert (r["change_low"], r["change_high"]) == pytest.approx((57.5, 58.5))
+    # pp: the change over the 2020 total, both at their extremes ([192.5, 193.5); other parts do not bind)
+    assert (r["pp_low"], r["pp_high"]) == pytest.approx((57.5 / 193.5 * 100, 58.5 / 192.5 * 100))
+    # levels: 2021 is "over 63" and at most 5.5 + 58.5 = 64
+    assert (r["end_low"], r["end_high"]) == pytest.approx((63, 64))
+
+
+def test_other_named_drivers_by_hand(table):
+    assert table.loc["svarrapporter", "change"] == pytest.approx(47 - 26)
+    assert table.loc["svarrapporter", "pp"] == pytest.approx(21 / 193 * 100)
+    assert table.loc["frikort", "change"] == pytest.approx(31 - 23.5)
+    assert table.loc["frikort", "pp"] == pytest.approx(7.5 / 193 * 100)
+    # "fra 23,5" exact [23.45, 23.55), "opp 7,5" exact [7.45, 7.55): the change is the tighter one
+    assert (table.loc["frikort", "change_low"], table.loc["frikort", "change_high"]) == pytest.approx((7.45, 7.55))
+    total = table.loc["total"]
+    assert total["change"] == pytest.approx(284 - 193)
+    assert total["pp"] == pytest.approx(91 / 193 * 100) == pytest.approx(total["growth_pct"])
+    assert (total["change_low"], total["change_high"]) == pytest.approx((90.5, 91.5))
+    assert (total["share_pct"], total["share_pct_low"], total["share_pct_high"]) == (100, 100, 100)
+
+
+def test_helseboka_by_hand(table):
+    """GP -> municipality: 1.8 [1.75, 1.85) to almost 3.4 [3.35, 3.4), "over 82 %" growth (82, 83)."""
+    r = table.loc["helseboka"]
+    # 2021 >= 3.35 and 2021 <= 1.83 * 2020 give 2020 >= 3.35 / 1.83; 2020 < 1.85 gives 2021 <= 1.83 * 1.85
+    s_lo, s_hi = 3.35 / 1.83, 1.85
+    e_lo, e_hi = 3.35, 1.83 * 1.85
+    assert (r["start_low"], r["start_high"]) == pytest.approx((s_lo, s_hi))
+    assert (r["end_low"], r["end_high"]) == pytest.approx((e_lo, e_hi))
+    # smallest change: 2021 at 3.35 with 2020 as large as 82 % growth allows (3.35 / 1.82);
+    # largest: 83 % growth on the largest 2020 level, 0.83 * 1.85
+    assert (r["change_low"], r["change_high"]) == pytest.approx((3.35 - 3.35 / 1.82, 0.83 * 1.85))
+    assert (r["growth_pct_low"], r["growth_pct_high"]) == pytest.approx((82, 83))
+    # the printed 1.8 and 3.4 are ruled out (1.8 -> 3.4 is 89 % growth): the 2020 point is the middle of
+    # [s_lo, s_hi]; given it, 2021 may lie in [max(3.35, 1.82 * s), min(3.4, 1.83 * s)] and takes the middle
+    s = (s_lo + s_hi) / 2
+    e = (max(3.35, 1.82 * s) + min(3.4, 1.83 * s)) / 2
+    assert r["start"] == pytest.approx(s)
+    assert r["end"] == pytest.approx(e)
+    assert r["change"] == pytest.approx(e - s)
+    assert r["growth_pct"] == pytest.approx((e / s - 1) * 100)  # 82.5 %, inside "over 82 %"
+    assert "does not fit" in r["note"] and "printed 1.8 (2020)" in r["note"]
+    assert 3.4 / 1.8 - 1 > 0.83  # why: the printed pair is not "over 82 %" read as (82, 83)
+
+
+def test_other_is_total_minus_drivers(table):
+    named = 58 + 21 + 7.5 + table.loc["helseboka", "change"]
+    assert table.loc["other", "change"] == pytest.approx(91 - named)
+    assert table.loc["other", "start"] == pytest.approx(193 - (5 + 26 + 23.5 + table.loc["helseboka", "start"]))
+
+
+def test_hedged_points_are_printed_numbers_and_say_so(table):
+    assert table.loc["sysvak", "end"] == 63
+    assert "over 63" in table.loc["sysvak", "note"] and "open end" in table.loc["sysvak", "note"]
+
+
+def test_reverse_helseboka_adds_the_flow_and_takes_it_from_other(published, table):
+    rev = decompose.contributions(published, 2020, 2021, include_reverse_helseboka=True).set_index("driver")
+    # kommune -> fastlege: 1.8 [1.75, 1.85) to 2.2 [2.15, 2.25): printed change 0.4
+    assert rev.loc["helseboka", "change"] == pytest.approx(table.loc["helseboka", "change"] + (2.2 - 1.8))
+    assert rev.loc["other", "change"] == pytest.approx(table.loc["other", "change"] - 0.4)
+    assert rev.loc["total", "change"] == pytest.approx(91)
+    assert rev.loc["helseboka", "change_low"] == pytest.approx(table.loc["helseboka", "change_low"] + 2.15 - 1.85)
+    assert rev.loc["helseboka", "change_high"] == pytest.approx(table.loc["helseboka", "change_high"] + 2.25 - 1.75)
+
+
+# ---------------------------------------------------------------- properties
+
+def _check_properties(t: pd.DataFrame) -> None:
+    t = t.set_index("driver")
+    parts = t.drop(index="total")
+    for col in ADDITIVE:  # drivers + other = total, exactly, for the point values
+        assert parts[col].sum() == pytest.approx(t.loc["total", col], rel=1e-12, abs=1e-9), col
+    for col in QUANTITIES:  # bounds contain the point values
+        ok = t[col].isna() | ((t[f"{col}_low"] <= t[col] + 1e-7 * (1 + t[col].abs()))
+                              & (t[col] <= t[f"{col}_high"] + 1e-7 * (1 + t[col].abs())))
+        assert ok.all(), (col, t.loc[~ok, [col, f"{col}_low", f"{col}_high"]])
+        assert (t[f"{col}_low"].isna() | (t[f"{col}_low"] <= t[f"{col}_high"])).all()
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("convention", [None, "about_1step", "wide"])
+def test_published_properties(published, reverse, convention):
+    _check_properties(decompose.contributions(published, 2020, 2021, include_reverse_helseboka=reverse,
+                                              convention=convention))
+
+
+def test_reconciled_bounds_inside_stated_ones(published, table):
+    stated = published.set_index("figure_id")
+    for driver, measure in [("sysvak", "sysvak"), ("svarrapporter", "svarrapporter"),
+                            ("frikort", "frikort_egenandel")]:
+        for when, year in [("start", 2020), ("end", 2021)]:
+            fig = stated.loc[f"{measure}_{year}"]
+            assert fig["low"] - 1e-9 <= table.loc[driver, f"{when}_low"] <= table.loc[driver, f"{when}_high"]
+            assert table.loc[driver, f"{when}_high"] <= fig["high"] + 1e-9
+
+
+def test_joint_bounds_no_wider_than_adding_intervals(published, table):
+    """The residual's bounds from the LP lie inside naive interval arithmetic on the same figures."""
+    lv = published.set_index("figure_id")
+
+    def rng(fid: str) -> tuple[float, float]:
+        return lv.loc[fid, "low"], lv.loc[fid, "high"]
+
+    naive_lo = rng("total_change")[0] - sum(rng(f"{m}_change")[1] for m in ("sysvak", "svarrapporter",
+                                                                             "frikort_egenandel"))
+    naive_lo -= rng("plo_fastlege_kommune_2021")[1] - rng("plo_fastlege_kommune_2020")[0]
+    naive_hi = rng("total_change")[1] - sum(rng(f"{m}_change")[0] for m in ("sysvak", "svarrapporter",
+                                                                             "frikort_egenandel"))
+    naive_hi -= rng("plo_fastlege_kommune_2021")[0] - rng("plo_fastlege_kommune_2020")[1]
+    assert naive_lo - 1e-9 <= table.loc["other", "change_low"] <= table.loc["other", "change_high"] <= naive_hi + 1e-9
+
+
+# ---------------------------------------------------------------- counterfactual
+
+def test_counterfactual_by_hand(published):
+    cf = decompose.counterfactual(published, 2020, 2021).set_index("quantity")
+    assert cf.loc["excluded_change", "value"] == pytest.approx(58 + 21)
+    assert cf.loc["counterfactual_total", "value"] == pytest.approx(284 - (58 + 21))
+    # end total [283.5, 284.5) and the two stated changes [57.5, 58.5) + [20.5, 21.5) are not linked
+    assert (cf.loc["counterfactual_total", "low"], cf.loc["counterfactual_total", "high"]) == pytest.approx(
+        (283.5 - 80, 284.5 - 78))
+    assert cf.loc["counterfactual_change", "value"] == pytest.approx(284 - 79 - 193)
+    assert cf.loc["counterfactual_growth_pct", "value"] == pytest.approx((205 - 193) / 193 * 100)
+    assert (cf.loc["plateau", "value"], cf.loc["plateau", "low"], cf.loc["plateau", "high"]) == (200, 190, 210)
+    assert "modelled" in cf.loc["counterfactual_total", "note"]
+    for q, r in cf.iterrows():
+        assert r["low"] - 1e-9 <= r["value"] <= r["high"] + 1e-9, q
+
+
+def test_counterfactual_with_frikort(published):
+    cf = decompose.counterfactual(published, 2020, 2021, exclude=["sysvak", "svarrapporter", "frikort"])
+    cf = cf.set_index("quantity")
+    assert cf.loc["counterfactual_total", "value"] == pytest.approx(284 - (58 + 21 + 7.5))
+    assert cf.loc["counterfactual_total", "low"] == pytest.approx(283.5 - (58.5 + 21.5 + 7.55))
+
+
+def test_counterfactual_unknown_driver(published):
+    with pytest.raises(DataError, match="not drivers"):
+        decompose.counterfactual(published, 2020, 2021, exclude=["covid"])
+
+
+# ---------------------------------------------------------------- a user's series (synthetic)
+
+def _synthetic_series(path, with_total: bool = False, drop_start_row: bool = False):
+    """SYNTHETIC test data (fixed seed): three years, SYSVAK starting at zero, two other categories."""
+    rng = np.random.default_rng(20240501)
+    rows = []
+    for year, sysvak in zip(["2019", "2020", "2021"], [0, 1_000, 9_000], strict=True):
+        epikrise = int(rng.integers(40_000, 50_000))
+        plo = int(rng.integers(3_000, 4_000))
+        rows += [
+            dict(period=year, measure="sysvak", sender="all", receiver="all", value=sysvak),
+            dict(period=year, measure="epikrise", sender="all", receiver="all", value=epikrise),
+            dict(period=year, measure="plo", sender="fastlege", receiver="kommune", value=plo),
+        ]
+        if with_total:
+            rows.append(dict(period=year, measure="total", sender="all", receiver="all",
+                             value=sysvak + epikrise + plo + 500))
+    frame = pd.DataFrame(rows)
+    if drop_start_row:
+        frame = frame[~((frame["period"] == "2019") & (frame["measure"] == "sysvak"))]
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_series_by_hand(tmp_path):
+    path = tmp_path / "synthetic_series.csv"
+    raw = _synthetic_series(path).set_index(["period", "measure"])["value"]
+    series = load_series(path)
+    t = decompose.contributions(series, 2019, 2021).set_index("driver")
+    assert list(t.index) == ["sysvak", "helseboka", "other", "total"]  # defaults found in the file
+    total_2019 = raw.loc["2019"].sum()  # no measure 'total': the sum of all rows
+    total_2021 = raw.loc["2021"].sum()
+    assert t.loc["total", "change"] == pytest.approx(total_2021 - total_2019)
+    assert t.loc["sysvak", "change"] == pytest.approx(9_000 - 0)
+    assert t.loc["sysvak", "pp"] == pytest.approx(9_000 / total_2019 * 100)
+    assert math.isnan(t.loc["sysvak", "growth_pct"])  # starts at zero: undefined, not infinite
+    assert "growth rate undefined" in t.loc["sysvak", "note"]
+    assert t.loc["other", "change"] == pytest.approx(raw.loc[("2021", "epikrise")] - raw.loc[("2019", "epikrise")])
+    plo = raw.loc[("2021", "plo")] / raw.loc[("2019", "plo")] * 100 - 100
+    assert t.loc["helseboka", "growth_pct"] == pytest.approx(plo)
+    assert "sum of all rows" in t.loc["total", "note"]
+    _check_properties(t.reset_index())
+
+
+@pytest.mark.parametrize("start,end", [(2019, 2020), ("2020", "2021"), (2019, 2021)])
+def test_series_any_two_periods_with_total(tmp_path, start, end):
+    path = tmp_path / "synthetic_series_total.csv"
+    raw = _synthetic_series(path, with_total=True).set_index(["period", "measure"])["value"]
+    t = decompose.contributions(load_series(path), start, end, drivers={"vacc": "sysvak", "epi": ["epikrise"]})
+    t = t.set_index("driver")
+    s, e = str(start), str(end)
+    assert t.loc["total", "change"] == pytest.approx(raw.loc[(e, "total")] - raw.loc[(s, "total")])
+    assert t.loc["epi", "pp"] == pytest.approx(
+        (raw.loc[(e, "epikrise")] - raw.loc[(s, "epikrise")]) / raw.loc[(s, "total")] * 100)
+    # other = total - drivers: the plo flow plus the 500 messages only in the total
+    assert t.loc["other", "change"] == pytest.approx(raw.loc[(e, "plo")] - raw.loc[(s, "plo")])
+    _check_properties(t.reset_index())
+
+
+def test_series_missing_start_row_counts_as_zero_with_note(tmp_path):
+    path = tmp_path / "synthetic_series_missing.csv"
+    _synthetic_series(path, drop_start_row=True)
+    t = decompose.contributions(load_series(path), 2019, 2020).set_index("driver")
+    assert t.loc["sysvak", "start"] == 0 and t.loc["sysvak", "change"] == pytest.approx(1_000)
+    assert "no row" in t.loc["sysvak", "note"] and "counted as 0" in t.loc["sysvak", "note"]
+    assert math.isnan(t.loc["sysvak", "growth_pct"])
+
+
+def test_series_monthly_periods(tmp_path):
+    path = tmp_path / "synthetic_monthly.csv"
+    pd.DataFrame([
+        dict(period=p, measure=m, sender="all", receiver="all", value=v)
+        for p, vals in [("2019-03", (10, 100)), ("2019-04", (30, 101))]
+        for m, v in zip(["sysvak", "epikrise"], vals, strict=True)
+    ]).to_csv(path, index=False)
+    t = decompose.contributions(load_series(path), "2019-03", "2019-04").set_index("driver")
+    assert t.loc["sysvak", "pp"] == pytest.approx((30 - 10) / (10 + 100) * 100)
+    assert t.loc["sysvak", "growth_pct"] == pytest.approx((30 - 10) / 10 * 100)
+
+
+def test_series_without_default_drivers_uses_one_per_measure(tmp_path):
+    path = tmp_path / "synthetic_other_measures.csv"
+    pd.DataFrame([dict(period=p, measure=m, sender="all", receiver="all", value=v)
+                  for p, vals in [("2020", (5, 7)), ("2021", (6, 9))]
+                  for m, v in zip(["henvisning", "epikrise"], vals, strict=True)]).to_csv(path, index=False)
+    t = decompose.contributions(load_series(path), 2020, 2021)
+    assert list(t["driver"]) == ["epikrise", "henvisning", "other", "total"]
+    assert t.set_index("driver").loc["other", "change"] == pytest.approx(0)
+    with pytest.raises(DataError, match="exclude"):
+        decompose.counterfactual(load_series(path), 2020, 2021)
+
+
+# ---------------------------------------------------------------- errors a user can act on
+
+def test_errors(published, tmp_path):
+    with pytest.raises(DataError, match="'start'.*2019.*2020"):
+        decompose.contributions(published, 2019, 2021)
+    with pytest.raises(DataError, match="start must come before end"):
+        decompose.contributions(published, 2021, 2020)
+    with pytest.raises(DataError, match="not a period"):
+        decompose.contributions(published, "twenty", 2021)
+    with pytest.raises(DataError, match="epikrise"):
+        decompose.contributions(published, 2020, 2021, drivers={"epi": "epikrise"})
+    with pytest.raises(DataError, match="overlap|both cover"):
+        decompose.contributions(published, 2020, 2021, drivers={"a": "sysvak", "b": [("sysvak", "all", "all")]})
+    with pytest.raises(DataError, match="'total' cannot be a driver"):
+        decompose.contributions(published, 2020, 2021, drivers={"t": "total"})
+
+
+# ---------------------------------------------------------------- text
+
+def test_summary_numbers_come_from_the_table(published):
+    t = decompose.contributions(published, 2020, 2021, lang="en")
+    cf = decompose.counterfactual(published, 2020, 2021)
+    text = decompose.summary_text(t, cf, "en")
+    assert f"{58 / 193 * 100:.1f} of the {91 / 193 * 100:.1f} percentage points" in text  # 30.1 of the 47.2
+    assert f"about {284 - 79:.1f} million messages" in text
+    assert "within" in text
+    nb = decompose.summary_text(t, cf, "nb")
+    assert f"{58 / 193 * 100:.1f}".replace(".", ",") + " av de " in nb
+
+
+# ---------------------------------------------------------------- the notebook
+
+@pytest.mark.notebook
+def test_notebook_default(run_notebook):
+    nb = run_notebook("02_growth_decomposition")
+    text = outputs_text(nb)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert image_count(nb) >= 3  # waterfall, pp chart, counterfactual
+    assert f"{58 / 193 * 100:.1f}".replace(".", ",") + " av de " + f"{91 / 193 * 100:.1f}".replace(".", ",") in text
+    assert "205,0" in text  # 284 - 58 - 21
+
+
+@pytest.mark.notebook
+def test_notebook_en_with_reverse_flow(run_notebook):
+    nb = run_notebook("02_growth_decomposition", lang="en", include_reverse_helseboka=True)
+    text = outputs_text(nb)
+    assert image_count(nb) >= 3
+    assert "GP ↔ municipality" in text
+    assert f"{58 / 193 * 100:.1f} of the {91 / 193 * 100:.1f} percentage points" in text
+
+
+@pytest.mark.notebook
+def test_notebook_on_synthetic_series(run_notebook, tmp_path):
+    path = tmp_path / "synthetic_series.csv"
+    raw = _synthetic_series(path).set_index(["period", "measure"])["value"]
+    nb = run_notebook("02_growth_decomposition", data_path=str(path), start=2019, end=2020, lang="en")
+    text = outputs_text(nb)
+    assert image_count(nb) >= 3
+    change = raw.loc["2020"].sum() - raw.loc["2019"].sum()
+    assert f"by {change:,.0f} messages" in text
