@@ -49,12 +49,25 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 <meta name="helsemeldinger:built" content="{{ resources.hm_built | e }}">
 <style type="text/css">{{ resources.hm_style }}</style>
 {%- endblock html_head_css -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+alt="{{ (output.metadata.get('image/png', {}).get('alt') or resources.hm_image_alt) | escape_html }}"
+{%- set width=output | get_metadata('width', 'image/png') -%}
+{%- if width is not none %} width={{ width | escape_html }}{%- endif %}
+{%- set height=output | get_metadata('height', 'image/png') -%}
+{%- if height is not none %} height={{ height | escape_html }}{%- endif %}
+>
+</div>
+{%- endblock data_png %}
 {% block body_footer %}
 {{ resources.hm_footer }}
 </main>
 </body>
 {% endblock body_footer %}
 """
+# Alternative text for a figure without its own (give one with display(fig, metadata={"image/png": {"alt": ...}})).
+IMAGE_ALT = {"nb": "Figur: se teksten rundt for hva den viser", "en": "Figure: the surrounding text says what it shows"}
 # Tags a notebook author can put on cells (the usual Jupyter Book / nbconvert names).
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "hm-provenance"}
 REMOVE_INPUT_TAGS = {"remove-input", "remove_input", "hide-input"}
@@ -146,6 +159,7 @@ def export_html(
         "hm_audience": "teaching" if with_code else "briefing",
         "hm_built": built,
         "hm_style": STYLE,
+        "hm_image_alt": IMAGE_ALT.get(lang or "en", IMAGE_ALT["en"]),
     }
     body, _ = exporter.from_notebook_node(doc, resources=resources)
     return body
@@ -243,7 +257,8 @@ class _ResourceFinder(HTMLParser):
         self._in_style = False
 
     def _check(self, where: str, ref: str) -> None:
-        refs = [part.strip().split(" ")[0] for part in ref.split(",")] if "srcset" in where else [ref]
+        # srcset: "url 1x, url 2x"; a data: URI has a comma of its own but no space after it
+        refs = [part.strip().split(" ")[0] for part in re.split(r",\s+", ref)] if "srcset" in where else [ref]
         self.found.extend(f"{where}={r}" for r in refs if not _is_embedded(r))
 
     def _check_css(self, where: str, css: str) -> None:

@@ -223,9 +223,11 @@ def list_parameters(notebooks: Sequence[Path]) -> str:
         lines.append(f"{nb.stem}")
         params = inspect_parameters(nb)
         width = max((len(n) for n in params), default=0)
+        values = notebook_parameters(nb)
         for name, spec in params.items():
+            kind = spec["type"] if spec["type"] not in (None, "None") else type(values[name]).__name__
             help_text = f"  # {spec['help']}" if spec["help"] else ""
-            lines.append(f"  {name:<{width}} = {spec['default']:<14} ({spec['type']}){help_text}")
+            lines.append(f"  {name:<{width}} = {spec['default']:<14} ({kind}){help_text}")
         if not params:
             lines.append("  (no parameters)")
     return "\n".join(lines)

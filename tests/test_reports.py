@@ -1,0 +1,353 @@
+"""The report pipeline: self-contained HTML for two audiences and two languages, provenance, index, errors.
+
+Most tests run small notebooks written into tmp_path (so the real reports/ is never touched); one builds
+notebook 00 end to end, twice (serial and --jobs 2), for determinism and parallel equality.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from analysis import paths, provenance, render, report_html, reports
+from analysis.errors import DataError
+
+PARAMS = 'data_path = ""\nlang = "nb"\nexport_dir = ""'
+
+
+def write_notebook(folder: Path, stem: str, cells: list, metadata: dict | None = None) -> Path:
+    """Write a notebook from (kind, source[, tags]) tuples, with the project's kernelspec."""
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "Python (helsemeldinger)",
+                                 "language": "python"}
+    nb.metadata.update(metadata or {})
+    for kind, source, *tags in cells:
+        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        if tags:
+            cell.metadata["tags"] = list(tags[0])
+        nb.cells.append(cell)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def ok_notebook(folder: Path, stem: str = "10_ok") -> Path:
+    """A trivial notebook with the three standard parameters that reads `data_path` when given."""
+    return write_notebook(folder, stem, [
+        ("md", "# Tittel med æøå ÆØÅ\n\nFørste avsnitt om blåbær. Andre setning."),
+        ("code", PARAMS, ["parameters"]),
+        ("code", "code_only_marker = 1\n"
+                 "text = open(data_path, encoding='utf-8').read() if data_path else ''\n"
+                 "print('språk=' + lang, len(text))"),
+        ("md", "## Nynorsk?\n\nBerre bokmål her.", ["lang-nb"]),
+        ("md", "## English only\n\nThis cell is for English readers.", ["lang-en"]),
+    ])
+
+
+def failing_notebook(folder: Path, stem: str = "20_fails") -> Path:
+    """A notebook whose second cell raises."""
+    return write_notebook(folder, stem, [
+        ("md", "# Feiler"),
+        ("code", PARAMS, ["parameters"]),
+        ("code", "raise ValueError('planned failure for the test')"),
+    ])
+
+
+def plain_notebook(folder: Path, stem: str = "30_plain") -> Path:
+    """A notebook without any parameters cell: rendered once, no lang."""
+    return write_notebook(folder, stem, [("md", "# Plain\n\nNo parameters."), ("code", "print(6 * 7)")])
+
+
+def build(tmp: Path, nbdir: Path, *extra: str) -> int:
+    """Run the pipeline on `nbdir` into tmp/out and tmp/build; return the exit code."""
+    return reports.run(["--notebooks", str(nbdir), "--out", str(tmp / "out"), "--build", str(tmp / "build"),
+                        *extra])
+
+
+def synthetic_series(path: Path) -> Path:
+    """A small synthetic series in the tidy schema (fixed seed), labelled synthetic."""
+    rng = np.random.default_rng(20240601)
+    values = np.round(1000 + np.cumsum(rng.integers(10, 50, size=4))).astype(int)
+    rows = [f"{2018 + i},total,all,all,{v},synthetic_test" for i, v in enumerate(values)]
+    path.write_text("period,measure,sender,receiver,value,source_id\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- pure functions
+
+def test_external_resources_finds_loads_but_not_links():
+    page = """<html><head>
+    <script src="https://cdn.example.org/require.js"></script>
+    <link rel="stylesheet" href="//fonts.example.org/font.css">
+    <link rel="icon" href="favicon.ico">
+    <style>@import "theme.css"; body { background: url('https://x.example/bg.png'); }
+      .ok { background: url("data:image/png;base64,AAAA"); }</style>
+    <meta http-equiv="refresh" content="0; url=https://x.example/">
+    </head><body>
+    <img src="http://x.example/a.png"><img src="data:image/png;base64,iVBOR">
+    <img srcset="data:image/png;base64,AA 1x, pic-2x.png 2x">
+    <div style="background-image: url(local.png)"></div>
+    <a href="https://www.ehelse.no/some/source">a source in the text</a>
+    <svg><use xlink:href="#glyph1"></use><image href="http://x.example/i.svg"></image></svg>
+    <script>var s = "not a resource: https://example.org";</script>
+    </body></html>"""
+    found = report_html.external_resources(page)
+    joined = "\n".join(found)
+    for ref in ("require.js", "//fonts.example.org/font.css", "favicon.ico", "theme.css", "bg.png",
+                "refresh", "http://x.example/a.png", "pic-2x.png", "local.png", "http://x.example/i.svg"):
+        assert ref in joined, ref
+    assert len(found) == 10
+    assert "ehelse.no" not in joined and "data:" not in joined and "#glyph1" not in joined
+
+
+def test_title_and_summary_from_markdown_and_metadata():
+    nb = new_notebook(cells=[
+        new_code_cell("x = 1"),
+        new_markdown_cell("Some text before.\n\n# 01 · *Første* tittel\n\nDette er [første](http://a.b) "
+                          "setning. Dette er den andre.\n\n## Under"),
+    ])
+    assert report_html.notebook_title(nb) == "01 · Første tittel"
+    assert report_html.notebook_summary(nb, "nb") == "Dette er første setning."
+    nb.metadata["helsemeldinger"] = {"summary": {"nb": "Kort på norsk.", "en": "Short in English."}}
+    assert report_html.notebook_summary(nb, "en") == "Short in English."
+    assert report_html.notebook_title(new_notebook(), "fallback") == "fallback"
+
+
+def test_heading_from_generated_markdown_output_counts():
+    cell = new_code_cell("display(Markdown(...))")
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": "# Generert tittel\n\nTekst."})]
+    nb = new_notebook(cells=[cell])
+    assert report_html.notebook_title(nb) == "Generert tittel"
+    assert report_html.notebook_summary(nb) == "Tekst."
+
+
+def test_select_language_drops_the_other_languages_cells():
+    nb = new_notebook(cells=[new_markdown_cell("both"), new_markdown_cell("nb"), new_markdown_cell("en")])
+    nb.cells[1].metadata["tags"] = ["lang-nb"]
+    nb.cells[2].metadata["tags"] = ["lang-en"]
+    assert [c.source for c in report_html.select_language(nb, "nb").cells] == ["both", "nb"]
+    assert [c.source for c in report_html.select_language(nb, "en").cells] == ["both", "en"]
+    assert len(report_html.select_language(nb, None).cells) == 3
+
+
+def test_write_atomic_keeps_old_file_when_replace_fails(tmp_path, monkeypatch):
+    target = tmp_path / "r.html"
+    target.write_text("old", encoding="utf-8")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        report_html.write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary file left behind
+
+
+def test_sha256_build_time_and_convention_rules(tmp_path, monkeypatch):
+    f = tmp_path / "abc.txt"
+    f.write_bytes(b"abc")
+    # FIPS 180-2 test vector for "abc"
+    assert provenance.sha256_file(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(86400 + 3600))
+    assert provenance.build_time() == "1970-01-02T01:00:00Z"
+    assert provenance.build_time(dt.datetime(2024, 5, 17, 12, 0, 5, 123, tzinfo=dt.UTC)) == "2024-05-17T12:00:05Z"
+    name, rules = provenance.convention_rules("rel:0.01")
+    assert name == "rel:0.01" and rules[-1] == "± 0.01·x"
+    assert provenance.convention_rules("default")[1][0].startswith("exact [")
+
+
+def test_parse_overrides_coerces_to_declared_types():
+    declared = {"lang": "nb", "n_draws": 1000, "alpha": 0.05, "log": False}
+    got = reports.parse_overrides(["lang=en", "n_draws=20", "alpha=1", "log=True"], declared)
+    assert got == {"lang": "en", "n_draws": 20, "alpha": 1.0, "log": True}
+    assert reports.parse_overrides(["lang=1"], declared) == {"lang": "1"}  # text parameter keeps the text
+    with pytest.raises(DataError, match="n_draws takes a int"):
+        reports.parse_overrides(["n_draws=many"], declared)
+    with pytest.raises(DataError, match=r"unknown parameter; the notebooks take \['alpha', 'lang', 'log', 'n_draws'\]"):
+        reports.parse_overrides(["colour=red"], declared)
+    with pytest.raises(DataError, match="name=value"):
+        reports.parse_overrides(["lang"], declared)
+
+
+def test_kernel_managers_use_unique_unix_sockets():
+    a = render.IpcKernelManager(kernel_name=paths.KERNEL_NAME)
+    b = render.IpcKernelManager(kernel_name=paths.KERNEL_NAME)
+    if os.name == "nt":
+        pytest.skip("no ipc transport on Windows")
+    assert a.transport == b.transport == "ipc"
+    assert a.ip != b.ip and len(a.ip) < 100  # a Unix socket path must stay under ~107 bytes
+
+
+# ---------------------------------------------------------------- errors before any kernel starts
+
+def test_unknown_parameter_is_an_error_listing_valid_ones(tmp_path, capsys):
+    ok_notebook(tmp_path / "nb")
+    assert build(tmp_path, tmp_path / "nb", "-p", "langauge=en") == reports.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "langauge" in err and "['data_path', 'export_dir', 'lang']" in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "build").exists()  # nothing ran
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "lang=de"], "'de' is not supported"),
+    (["--only", "99_missing"], "no notebook named ['99_missing']"),
+    (["--jobs", "0"], "--jobs 0"),
+])
+def test_bad_arguments_stop_before_running(tmp_path, capsys, args, message):
+    ok_notebook(tmp_path / "nb")
+    assert build(tmp_path, tmp_path / "nb", *args) == reports.EXIT_USAGE
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "build").exists()
+
+
+def test_bad_data_file_stops_with_loaders_error_and_leaves_reports(tmp_path, capsys):
+    ok_notebook(tmp_path / "nb")
+    old = tmp_path / "out" / "briefing" / "10_ok_nb.html"
+    old.parent.mkdir(parents=True)
+    old.write_text("previous good report", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period,measure,value\n2020,total,5\n", encoding="utf-8")
+    assert build(tmp_path, tmp_path / "nb", "--data", str(bad)) == reports.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "bad.csv: missing column(s) ['sender', 'receiver']" in err
+    assert old.read_text(encoding="utf-8") == "previous good report"
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["10_ok_nb.html", "briefing"]
+    assert not (tmp_path / "build").exists()
+
+
+def test_list_shows_parameters_with_defaults(tmp_path, capsys):
+    ok_notebook(tmp_path / "nb")
+    plain_notebook(tmp_path / "nb")
+    assert build(tmp_path, tmp_path / "nb", "--list") == 0
+    out = capsys.readouterr().out
+    assert re.search(r'^10_ok\n  data_path  = ""\s+\(str\)\n  lang       = "nb"\s+\(str\)', out, re.MULTILINE), out
+    assert "30_plain\n  (no parameters)" in out
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- batches of small notebooks
+
+def test_batch_writes_both_audiences_languages_index_and_footer(tmp_path, capsys):
+    nbdir = tmp_path / "nb"
+    ok_notebook(nbdir)
+    plain_notebook(nbdir)
+    data = synthetic_series(tmp_path / "synthetic_series.csv")
+    assert build(tmp_path, nbdir, "--jobs", "2", "--data", str(data)) == 0
+    out = tmp_path / "out"
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    assert names == ["briefing/10_ok_en.html", "briefing/10_ok_nb.html", "briefing/30_plain.html", "index.html",
+                     "teaching/10_ok_en.html", "teaching/10_ok_nb.html", "teaching/30_plain.html"]
+    assert (tmp_path / "build" / "nb" / "10_ok.ipynb").exists()
+    assert (tmp_path / "build" / "all" / "30_plain.ipynb").exists()
+
+    pages = {n: (out / n).read_text(encoding="utf-8") for n in names}
+    for name, page in pages.items():
+        assert report_html.external_resources(page) == [], name
+    nb_brief, nb_teach, en_brief = (pages["briefing/10_ok_nb.html"], pages["teaching/10_ok_nb.html"],
+                                    pages["briefing/10_ok_en.html"])
+    assert "<title>Tittel med æøå ÆØÅ</title>" in nb_brief and '<html lang="nb">' in nb_brief
+    assert "språk=nb" in nb_brief and "språk=en" in en_brief  # the lang parameter reached the kernel
+    assert "Berre bokmål her." in nb_brief and "English readers" not in nb_brief
+    assert "English readers" in en_brief and "Berre bokmål" not in en_brief
+    assert "code_only_marker" not in nb_brief and "code_only_marker" in nb_teach  # code only when teaching
+    assert "HELSEMELDINGER-DATA-FILES" not in nb_teach  # the audit cells are not shown
+
+    # footer: the data file the notebook opened, with its sha256 worked out here, and the parameters used
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    for page in (nb_brief, nb_teach, en_brief):
+        footer = page[page.index('<footer class="hm-provenance"'):]
+        assert "synthetic_series.csv" in footer and digest in footer
+        assert "lang = " in footer and ("Bygget" in footer or "Built" in footer)
+    assert "<dt>Intervallkonvensjon</dt>" in nb_brief and "<dt>Interval convention</dt>" in en_brief
+    plain = pages["briefing/30_plain.html"]
+    assert "42" in plain and "no data files read" in plain
+
+    index = pages["index.html"]
+    for href in ("briefing/10_ok_nb.html", "briefing/10_ok_en.html", "briefing/30_plain.html",
+                 "teaching/10_ok_nb.html", "teaching/30_plain.html"):
+        assert f'href="{href}"' in index
+    assert index.count(">Tittel med æøå ÆØÅ</a>") == 2 and "Første avsnitt om blåbær." in index
+    progress = capsys.readouterr().out
+    assert "[3/3]" in progress and "Summary: 3 rendered, 0 failed" in progress
+
+
+def test_failing_notebook_keeps_previous_html_and_batch_exits_nonzero(tmp_path, capsys):
+    nbdir = tmp_path / "nb"
+    ok_notebook(nbdir)
+    failing_notebook(nbdir)
+    out = tmp_path / "out"
+    previous = {}
+    for audience in ("briefing", "teaching"):
+        page = out / audience / "20_fails_nb.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f'<html><head><meta name="helsemeldinger:notebook" content="20_fails.ipynb">'
+                        f"<title>Old good {audience}</title></head></html>", encoding="utf-8")
+        previous[page] = page.read_text(encoding="utf-8")
+    assert build(tmp_path, nbdir, "-p", "lang=nb") == reports.EXIT_FAILED
+    for page, text in previous.items():
+        assert page.read_text(encoding="utf-8") == text
+    assert (out / "briefing" / "10_ok_nb.html").exists()  # the other notebook still rendered
+    assert not (out / "briefing" / "10_ok_en.html").exists()  # -p lang=nb renders one language
+    captured = capsys.readouterr()
+    assert "Summary: 1 rendered, 1 failed" in captured.out
+    assert "ValueError: planned failure for the test" in captured.err
+    assert (tmp_path / "build" / "nb" / "20_fails.ipynb").exists()  # the executed copy shows the error
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Old good briefing" in index and "The last build failed" in index
+    assert list(out.rglob("*.tmp")) == []
+
+
+# ---------------------------------------------------------------- notebook 00 end to end
+
+@pytest.mark.notebook
+def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    builds = {}
+    for jobs in ("1", "2"):
+        root = tmp_path / f"jobs{jobs}"
+        assert reports.run(["--only", "00_data_overview", "--jobs", jobs, "--out", str(root / "out"),
+                            "--build", str(root / "build")]) == 0
+        builds[jobs] = root / "out"
+    serial, parallel = builds["1"], builds["2"]
+
+    files = sorted(p.relative_to(serial).as_posix() for p in serial.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(parallel).as_posix() for p in parallel.rglob("*") if p.is_file())
+    for lang in ("nb", "en"):
+        for name in (f"tables/00_figures_{lang}.csv", f"figures/00_categories_{lang}.png",
+                     f"figures/00_categories_{lang}.svg", f"figures/00_plo_flows_{lang}.png",
+                     f"briefing/00_data_overview_{lang}.html", f"teaching/00_data_overview_{lang}.html"):
+            assert name in files
+    # Tables and figures: byte for byte. Pages: identical once the output folder's own path is replaced.
+    for name in files:
+        a, b = (serial / name).read_bytes(), (parallel / name).read_bytes()
+        if name.endswith(".html"):
+            a, b = a.replace(str(serial).encode(), b"OUT"), b.replace(str(parallel).encode(), b"OUT")
+        assert a == b, name
+
+    published = paths.PUBLISHED_CSV.read_bytes()
+    for name in files:
+        if not name.endswith(".html"):
+            continue
+        page = (serial / name).read_text(encoding="utf-8")
+        assert report_html.external_resources(page) == [], name
+        if name == "index.html":
+            continue
+        assert "data/published/ehelsemonitor_2021.csv" in page
+        assert hashlib.sha256(published).hexdigest() in page
+        assert "2023-11-14T22:13:20Z" in page  # SOURCE_DATE_EPOCH 1700000000, in UTC
+    briefing_nb = (serial / "briefing/00_data_overview_nb.html").read_text(encoding="utf-8")
+    assert "nesten 3,4 millioner" in briefing_nb and "set_style" not in briefing_nb
+    assert "set_style" in (serial / "teaching/00_data_overview_nb.html").read_text(encoding="utf-8")
+    assert "ehelsemonitor_2021.csv" not in ",".join(files)  # data stays in data/
+    table = (serial / "tables/00_figures_nb.csv").read_text(encoding="utf-8")
+    assert "nesten 3,4 millioner" in table  # Norwegian characters survive into the CSV
