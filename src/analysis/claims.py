@@ -680,8 +680,9 @@ def derived(data: pd.DataFrame | None = None, convention: str | Convention | Non
     the printed figures, and the reconciled bounds.
 
     Columns ``quantity, measure, sender, receiver, kind, year, from_year, unit, stated, stated_value,
-    from_printed, low, high, printed_inside``; ``from_printed`` treats every printed level as exact (labelled
-    as such wherever shown).
+    printed_start, printed_end, from_printed, low, high, printed_inside``; ``printed_start``/``printed_end``
+    are the printed levels of a single flow (``other`` = total − named parts of them); ``from_printed`` treats
+    every printed level as exact (labelled as such wherever shown).
     """
     frame = _prepare(data, convention)
     recon = reconcile(frame)
@@ -697,8 +698,14 @@ def derived(data: pd.DataFrame | None = None, convention: str | Convention | Non
     out["printed_inside"] = (out["from_printed"] >= out["low"] - _TOL) & (out["from_printed"] <= out["high"] + _TOL)
     value = dict(zip(reg["quantity"], reg["value"], strict=True))
     out["stated_value"] = [value.get(q, np.nan) for q in out["quantity"]]
+    ends = [(point.get(variable(m, f, s, r), np.nan), point.get(variable(m, y, s, r), np.nan))
+            if m not in ("unexplained",) else (np.nan, np.nan)
+            for m, s, r, f, y in zip(out["measure"], out["sender"], out["receiver"], out["from_year"], out["year"],
+                                     strict=True)]
+    out["printed_start"] = [a for a, _ in ends]
+    out["printed_end"] = [b for _, b in ends]
     cols = ["quantity", "measure", "sender", "receiver", "kind", "year", "from_year", "unit", "stated",
-            "stated_value", "from_printed", "low", "high", "printed_inside"]
+            "stated_value", "printed_start", "printed_end", "from_printed", "low", "high", "printed_inside"]
     return out[cols].reset_index(drop=True)
 
 
@@ -852,9 +859,24 @@ def derived_table(der: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     })
 
 
-def sensitivity_table(sens: pd.DataFrame, rec: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """:func:`sensitivity` output as one row per quantity and one column of bounds per convention."""
-    labels = {q: quantity_label(r, lang) for q, r in rec.set_index("quantity").iterrows()}
+def reconciled_table(rec: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """:func:`reconcile` output as a reader's table: quantity label, reconciled bounds, unit."""
+    i18n.check_lang(lang)
+    return pd.DataFrame({
+        _h("quantity", lang): [quantity_label(r, lang) for _, r in rec.iterrows()],
+        _h("bounds", lang): [fmt_interval(lo, hi, lang) for lo, hi in zip(rec["low"], rec["high"], strict=True)],
+        _h("unit", lang): [_unit_text(u, lang) for u in rec["unit"]],
+        "quantity": rec["quantity"],
+    })
+
+
+def sensitivity_table(sens: pd.DataFrame, rec: pd.DataFrame | None = None, lang: str = "en") -> pd.DataFrame:
+    """:func:`sensitivity` output as one row per quantity and one column of bounds per convention.
+
+    `rec` (a :func:`reconcile` result) supplies readable labels; without it the quantity names are shown.
+    """
+    i18n.check_lang(lang)
+    labels = {} if rec is None else {q: quantity_label(r, lang) for q, r in rec.set_index("quantity").iterrows()}
     text = sens.assign(
         label=[labels.get(q, q) for q in sens["quantity"]],
         bounds=[fmt_interval(lo, hi, lang) if ok else ("✗ " + c) for lo, hi, ok, c in
@@ -1070,6 +1092,28 @@ def findings(check: pd.DataFrame, der: pd.DataFrame, lang: str = "en") -> str:
                                       f"{', '.join(check.loc[~check['consistent'], 'claim_id'])}.",
                                 "en": f"{n - ok} of {n} statements do not agree with the others: "
                                       f"{', '.join(check.loc[~check['consistent'], 'claim_id'])}."}, lang))
+    stated_changes = d[(d["kind"] == "change") & d["stated_value"].notna()]
+    if len(stated_changes):
+        agree = (stated_changes["from_printed"] - stated_changes["stated_value"]).abs() < 1e-9
+        sums = ", ".join(f"{num(r['printed_end'], 4)} − {num(r['printed_start'], 4)} = {num(r['from_printed'], 4)}"
+                         f"{'' if ok_ else ' ≠ ' + num(r['stated_value'], 4)}"
+                         for (_, r), ok_ in zip(stated_changes.iterrows(), agree, strict=True))
+        lines.append(i18n.pick({
+            "nb": f"{'Hver' if agree.all() else 'Ikke hver'} oppgitt endring er lik differansen mellom de trykte "
+                  f"nivåene: {sums}.",
+            "en": f"{'Every' if agree.all() else 'Not every'} stated change equals the difference of its printed "
+                  f"levels: {sums}."}, lang))
+    tight = check[(check["reconciled_high"] - check["reconciled_low"])
+                  < (check["stated_high"] - check["stated_low"]) - 1e-6]
+    if len(tight):
+        quote = ("«", "»") if lang == "nb" else ("“", "”")
+        items = ", ".join(f"{quote[0]}{r['wording']}{quote[1]} ({r['claim_id']}) → "
+                          f"{fmt_interval(r['reconciled_low'], r['reconciled_high'], lang)}"
+                          for _, r in tight.iterrows())
+        lines.append(i18n.pick({
+            "nb": f"Disse utsagnene er strammere bundet av de andre enn av sin egen ordlyd: {items}.",
+            "en": f"These statements are pinned down more tightly by the others than by their own wording: "
+                  f"{items}."}, lang))
     tg = "growth_percent:total[all->all]@2020-2021"
     if tg in d.index:
         lines.append(i18n.pick({
