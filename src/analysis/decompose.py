@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from analysis import i18n
 from analysis.claims import bound, variable
@@ -505,10 +506,9 @@ def contributions(
 
 
 def _label(name: str, setup: _Setup, lang: str) -> str:
-    if name == "helseboka" and HELSEBOKA_REVERSE in setup.drivers.get("helseboka", []):
-        return i18n.pick(DRIVER_LABELS["helseboka_both"], lang)
     if name in DRIVER_LABELS:
-        return i18n.pick(DRIVER_LABELS[name], lang)
+        both = HELSEBOKA_REVERSE in setup.drivers.get("helseboka", [])
+        return _driver_label(name, both, setup.published, lang)
     return i18n.label(i18n.MEASURES, name, lang)
 
 
@@ -629,11 +629,16 @@ def _with_bounds(v: float, lo: float, hi: float, lang: str, unit: str | None) ->
 def labels(table: pd.DataFrame, lang: str) -> list[str]:
     """Row labels of a contributions table in `lang` (the table's own label for drivers not known here)."""
     both = HELSEBOKA_REVERSE in [tuple(k) for k in table.attrs.get("drivers", {}).get("helseboka", [])]
-    out = []
-    for d, own in zip(table["driver"], table["label"], strict=True):
-        key = "helseboka_both" if d == "helseboka" and both else d
-        out.append(i18n.pick(DRIVER_LABELS[key], lang) if key in DRIVER_LABELS else own)
-    return out
+    published = table.attrs.get("published", True)
+    return [_driver_label(d, both, published, lang) if d in DRIVER_LABELS else own
+            for d, own in zip(table["driver"], table["label"], strict=True)]
+
+
+def _driver_label(name: str, both: bool, published: bool, lang: str) -> str:
+    key = "helseboka_both" if name == "helseboka" and both else name
+    text = i18n.pick(DRIVER_LABELS[key], lang)
+    # Helseboka is the page's explanation of the 2021 growth; a user's series only has the flow itself
+    return text if published or name != "helseboka" else text.replace(" (Helseboka)", "")
 
 
 def display_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
@@ -779,6 +784,10 @@ _UNIT_AXIS = {
 }
 
 
+def _tick_formatter(lang: str) -> FuncFormatter:
+    return FuncFormatter(lambda v, _pos: number(v, lang, 0 if float(v).is_integer() else 1))
+
+
 def _axis_unit(table: pd.DataFrame, lang: str) -> str:
     return i18n.label(_UNIT_AXIS, table.attrs.get("unit", "messages"), lang)
 
@@ -836,12 +845,16 @@ def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     ax.plot([x[-2] - 0.4, x[-1] + 0.4], [cum[-1]] * 2, color="grey", linewidth=0.7, linestyle=":")
     ax.set_xticks(x, ticks, fontsize=9)
     ax.set_ylim(bottom=floor)
+    ax.yaxis.set_major_formatter(_tick_formatter(lang))
     ax.set_ylabel(_axis_unit(table, lang))
     ax.set_title(i18n.pick({"nb": f"Fra {s} til {e}: hva endringen består av",
                             "en": f"From {s} to {e}: what the change is made of"}, lang))
     caption = i18n.pick({
         "nb": "Streker: verdiene som er mulige når alle tallene (avrundet, med forbehold) skal stemme samtidig.",
         "en": "Whiskers: the values possible when all figures (rounded, with hedge words) must hold at once.",
+    } if table.attrs.get("published", True) else {
+        "nb": "Streker: verdiene som radenes intervaller tillater.",
+        "en": "Whiskers: the values the rows' intervals allow.",
     }, lang)
     if floor > 0:
         caption += i18n.pick({"nb": f" Merk: aksen starter på {number(floor, lang, 0)}, ikke 0.",
@@ -862,9 +875,14 @@ def plot_pp(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     ax.barh(y, t["pp"].fillna(0), color=col, edgecolor="black", linewidth=0.5)
     err = np.vstack([(t["pp"] - t["pp_low"]).clip(lower=0), (t["pp_high"] - t["pp"]).clip(lower=0)])
     ax.errorbar(t["pp"], y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=4)
-    for yi, v, hi in zip(y, t["pp"], t["pp_high"], strict=True):
-        ax.annotate(number(v, lang), (max(v, hi) if not math.isnan(hi) else v, yi), xytext=(6, 0),
-                    textcoords="offset points", va="center", fontsize=9)
+    for yi, v, lo, hi in zip(y, t["pp"], t["pp_low"], t["pp_high"], strict=True):
+        if math.isnan(v):
+            continue
+        left = v < 0
+        end = (min(v, lo) if left else max(v, hi)) if math.isfinite(lo) and math.isfinite(hi) else v
+        ax.annotate(number(v, lang), (end, yi), xytext=(-6 if left else 6, 0), textcoords="offset points",
+                    va="center", ha="right" if left else "left", fontsize=9)
+    ax.margins(x=0.12)
     ax.set_yticks(y, t["label"])
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(i18n.pick({"nb": "bidrag til totalveksten, prosentpoeng",
@@ -902,13 +920,15 @@ def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> pl
                edgecolor="black", linewidth=0.5, alpha=0.85 if modelled else 1)
         ax.errorbar(xi, r["value"], yerr=[[r["value"] - r["low"]], [r["high"] - r["value"]]], fmt="none",
                     ecolor="black", capsize=4)
-        ax.annotate(number(r["value"], lang), (xi, r["high"]), xytext=(0, 4), textcoords="offset points",
+        ax.annotate(number(r["value"], lang, digits_for(r["value"], first.attrs.get("unit"))), (xi, r["high"]),
+                    xytext=(0, 4), textcoords="offset points",
                     ha="center", fontsize=9)
     tag = i18n.pick({"nb": "\n(modellert)", "en": "\n(modelled)"}, lang)
     ax.set_xticks(x, [_wrap(b[0], 24) + (tag if b[2] else "") for b in bars], fontsize=9)
+    ax.yaxis.set_major_formatter(_tick_formatter(lang))
     ax.set_ylabel(_axis_unit(first, lang))
-    ax.set_title(i18n.pick({"nb": f"{e} uten pandemidriverne: kontrafaktisk total",
-                            "en": f"{e} without the pandemic drivers: counterfactual total"}, lang))
+    ax.set_title(i18n.pick({"nb": f"{e} uten endringen i utelatte drivere: kontrafaktisk total",
+                            "en": f"{e} without the excluded drivers' change: counterfactual total"}, lang))
     fig.tight_layout()
     return fig
 
