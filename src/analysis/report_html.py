@@ -24,7 +24,8 @@ from analysis.i18n import LANGS
 
 TEMPLATE_NAME = "helsemeldinger.html.j2"
 STYLE = """
-main { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
+main { max-width: 68rem; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
+.jp-OutputArea-output { overflow-x: auto; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 .jp-RenderedHTMLCommon table { font-size: 0.85rem; }
 footer.hm-provenance { margin-top: 3rem; padding-top: 1rem; border-top: 2px solid #888; font-size: 0.8rem;
