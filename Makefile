@@ -23,7 +23,17 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## create .venv, install the package and its dependencies, register the Jupyter kernel
 
 report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data)
-	$(PY) -m analysis.reports $(if $(DATA),--data "$(DATA)")
+	$(PY) -m analysis.reports --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)")
+
+.PHONY: check-browser example
+bench: setup ## time the full build against a floor of trivial notebooks (--jobs 1 and 2), and import analysis
+	$(PY) benchmarks/bench_build.py
+
+check-browser: setup ## open a briefing report in headless Chromium, network off; screenshot in build/ (skips without Chromium)
+	$(PY) scripts/check_browser.py
+
+example: setup ## write a SYNTHETIC example series to build/examples/ (then make report DATA=build/examples/synthetic_example_series.csv)
+	$(PY) scripts/make_example_series.py
 
 test: setup ## run the whole test suite (includes every notebook through papermill)
 	$(PY) -m pytest

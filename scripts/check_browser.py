@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         print("check-browser: skipped, no Chromium found (Debian: apt-get install chromium)")
         return 0
     report = Path(args.report).resolve()
+    if not report.exists() and report == DEFAULT_REPORT.resolve():
+        print(f"check-browser: {report.name} missing; rendering notebook 00 in nb first", flush=True)
+        subprocess.run([sys.executable, "-m", "analysis.reports", "--only", "00_data_overview", "-p", "lang=nb"],
+                       check=False)
     if not report.exists():
         print(f"check-browser: {report} does not exist; run `make report` first", file=sys.stderr)
         return 1
