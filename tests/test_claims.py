@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import DataError
+from analysis import DataError, paths
 from analysis.claims import (
     FACE_VALUE,
     InconsistentClaims,
@@ -21,6 +21,7 @@ from analysis.claims import (
     variable,
 )
 from analysis.data import load_published, load_series
+from conftest import image_count, outputs_text
 
 PUB = load_published()
 X = variable  # short alias for the arithmetic below
@@ -329,3 +330,68 @@ def test_user_series_boxes_each_level(tmp_path):
     assert set(rec["kind"]) == {"level"} and len(rec) == 2
     with pytest.raises(DataError, match="published"):
         check_claims(s)
+
+
+def test_presentation_formats_by_language():
+    from analysis.claims import fmt_interval, fmt_number
+    assert fmt_number(23.45, "nb") == "23,45" and fmt_number(23.45, "en") == "23.45"
+    assert fmt_interval(63, 64, "en", False, False) == "(63, 64)"
+    assert fmt_interval(3.35, 3.4, "nb", True, False) == "[3,35; 3,4)"
+    assert fmt_interval(0, np.inf, "en") == "[0, ∞)"
+
+
+# ---------------------------------------------------------------- the notebook
+
+
+@pytest.mark.notebook
+def test_notebook_default_nb(run_notebook):
+    nb = run_notebook("01_reproduce_2021")
+    text = outputs_text(nb)
+    assert image_count(nb) == 3
+    assert "Alle 22 utsagn" in text
+    assert text.count("✓") >= 22
+    # "opp 7,5" from 23,5 caps "over 31" at 23.55 + 7.55 = 31.1
+    assert "[31; 31,1]" in text
+    # total growth 90.5/193.5 .. 91.5/192.5, shown with five significant digits
+    assert f"[{100 * 90.5 / 193.5:.2f}".replace(".", ",") in text
+    assert "Traceback" not in text
+
+
+@pytest.mark.notebook
+def test_notebook_english_and_exports(run_notebook, tmp_path):
+    nb = run_notebook("01_reproduce_2021", lang="en", export_dir=str(tmp_path / "out"))
+    text = outputs_text(nb)
+    assert image_count(nb) == 3
+    assert "All 22 statements on the page agree" in text
+    # printed arithmetic 3.4 - 1.8 = 1.6 lies outside the reconciled [3.35 - 3.35/1.82, 0.83 * 1.85]
+    assert f"[{3.35 - 3.35 / 1.82:.4f}, {0.83 * 1.85:.4f}]" in text
+    assert "face_value" in text and "plo_fastlege_kommune_growth" in text
+    figures = sorted(p.name for p in (tmp_path / "out" / "figures").glob("*.png"))
+    assert figures == ["01_changes_en.png", "01_plo_flows_en.png", "01_totals_stack_en.png"]
+    assert (tmp_path / "out" / "tables" / "01_claims_check_en.csv").exists()
+
+
+@pytest.mark.notebook
+def test_notebook_on_a_user_series_skips_the_claims(run_notebook, tmp_path):
+    p = tmp_path / "synthetic_series.csv"  # synthetic test data
+    p.write_text("period,measure,sender,receiver,value\n2019,total,all,all,201000000\n"
+                 "2020,total,all,all,193000000\n", encoding="utf-8")
+    nb = run_notebook("01_reproduce_2021", data_path=str(p), lang="en")
+    text = outputs_text(nb)
+    assert "does not apply to this file" in text
+    assert "Skipped" in text
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.mark.notebook
+def test_notebook_on_contradictory_claims_names_them(run_notebook, tmp_path):
+    frame = pd.read_csv(paths.PUBLISHED_CSV, dtype=str, keep_default_na=False)
+    frame.loc[frame["figure_id"] == "sysvak_change", "value"] = "50"  # deliberately contradictory (synthetic)
+    p = tmp_path / "contradictory_published.csv"
+    frame.to_csv(p, index=False)
+    nb = run_notebook("01_reproduce_2021", data_path=str(p), lang="en")
+    text = outputs_text(nb)
+    assert "contradict each other" in text
+    assert "sysvak_2020, sysvak_2021, sysvak_change" in text
+    assert "✗" in text
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
