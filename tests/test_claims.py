@@ -315,6 +315,10 @@ def test_ratio_needs_a_positive_denominator():
     data = claims_subset("sysvak_change")  # nothing keeps x20 away from 0
     with pytest.raises(DataError, match="denominator"):
         bound({X("sysvak", 2021): 1}, data, denominator={X("sysvak", 2020): 1})
+    # reconcile reports such a growth rate as unbounded instead of failing
+    rec = reconcile(data)
+    assert lookup(rec, "growth_percent:sysvak[all->all]@2020-2021") == (-np.inf, np.inf)
+    assert lookup(rec, "change:sysvak[all->all]@2020-2021") == pytest.approx((57.5, 58.5))
 
 
 def test_user_series_boxes_each_level(tmp_path):

@@ -458,7 +458,10 @@ def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | N
     unit = _unit(frame) if published else "messages"
     rows = []
     for q in _quantities(model, published):
-        lo, hi = _range(model, mats, q["numerator"], q["denominator"])
+        try:
+            lo, hi = _range(model, mats, q["numerator"], q["denominator"])
+        except DataError:  # a growth rate whose start level can be 0 under the claims: no finite bound
+            lo, hi = -np.inf, np.inf
         rows.append(dict(quantity=q["quantity"], low=lo, high=hi, measure=q["measure"], sender=q["sender"],
                          receiver=q["receiver"], kind=q["kind"], year=q["year"], from_year=q["from_year"],
                          unit="percent" if q["kind"] == "growth_percent" else unit, description=q["description"]))
