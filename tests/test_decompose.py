@@ -29,7 +29,7 @@ def published():
 
 @pytest.fixture(scope="module")
 def table(published):
-    return decompose.contributions(published, 2020, 2021).set_index("driver")
+    return decompose.contributions(published, 2020, 2021, lang="en").set_index("driver")
 
 
 # ---------------------------------------------------------------- the default case, by hand
@@ -105,6 +105,13 @@ def test_hedged_points_are_printed_numbers_and_say_so(table):
     assert "over 63" in table.loc["sysvak", "note"] and "open end" in table.loc["sysvak", "note"]
 
 
+def test_notes_follow_lang(published):
+    t = decompose.contributions(published, 2020, 2021, lang="nb").set_index("driver")
+    assert "trykt 1,8 (2020) passer ikke" in t.loc["helseboka", "note"]
+    assert "«til over 63 millioner meldinger»" in t.loc["sysvak", "note"]
+    assert t.loc["helseboka", "label"].startswith("PLO fastlege → kommune")
+
+
 def test_reverse_helseboka_adds_the_flow_and_takes_it_from_other(published, table):
     rev = decompose.contributions(published, 2020, 2021, include_reverse_helseboka=True).set_index("driver")
     # kommune -> fastlege: 1.8 [1.75, 1.85) to 2.2 [2.15, 2.25): printed change 0.4
@@ -165,7 +172,7 @@ def test_joint_bounds_no_wider_than_adding_intervals(published, table):
 # ---------------------------------------------------------------- counterfactual
 
 def test_counterfactual_by_hand(published):
-    cf = decompose.counterfactual(published, 2020, 2021).set_index("quantity")
+    cf = decompose.counterfactual(published, 2020, 2021, lang="en").set_index("quantity")
     assert cf.loc["excluded_change", "value"] == pytest.approx(58 + 21)
     assert cf.loc["counterfactual_total", "value"] == pytest.approx(284 - (58 + 21))
     # end total [283.5, 284.5) and the two stated changes [57.5, 58.5) + [20.5, 21.5) are not linked
@@ -219,7 +226,7 @@ def test_series_by_hand(tmp_path):
     path = tmp_path / "synthetic_series.csv"
     raw = _synthetic_series(path).set_index(["period", "measure"])["value"]
     series = load_series(path)
-    t = decompose.contributions(series, 2019, 2021).set_index("driver")
+    t = decompose.contributions(series, 2019, 2021, lang="en").set_index("driver")
     assert list(t.index) == ["sysvak", "helseboka", "other", "total"]  # defaults found in the file
     total_2019 = raw.loc["2019"].sum()  # no measure 'total': the sum of all rows
     total_2021 = raw.loc["2021"].sum()
@@ -253,7 +260,7 @@ def test_series_any_two_periods_with_total(tmp_path, start, end):
 def test_series_missing_start_row_counts_as_zero_with_note(tmp_path):
     path = tmp_path / "synthetic_series_missing.csv"
     _synthetic_series(path, drop_start_row=True)
-    t = decompose.contributions(load_series(path), 2019, 2020).set_index("driver")
+    t = decompose.contributions(load_series(path), 2019, 2020, lang="en").set_index("driver")
     assert t.loc["sysvak", "start"] == 0 and t.loc["sysvak", "change"] == pytest.approx(1_000)
     assert "no row" in t.loc["sysvak", "note"] and "counted as 0" in t.loc["sysvak", "note"]
     assert math.isnan(t.loc["sysvak", "growth_pct"])

@@ -71,6 +71,63 @@ DRIVER_LABELS: dict[str, dict[str, str]] = {
     "total": {"nb": "Totalt", "en": "Total"},
 }
 
+# Notes in the table, in both languages (the `note` column is in the `lang` asked for).
+NOTES: dict[str, dict[str, str]] = {
+    "not_fit": {
+        "en": "printed {value} ({period}) does not fit the other figures on the page, which allow {lo} to {hi} "
+              "(given the points chosen before it); point = the middle, {mid}",
+        "nb": "trykt {value} ({period}) passer ikke med de andre tallene på siden, som tillater {lo} til {hi} "
+              "(gitt punktene valgt før); punkt = midten, {mid}",
+    },
+    "open_end": {
+        "en": "'{wording}' enters as the printed {value}, the open end of its interval",
+        "nb": "«{wording}» regnes som det trykte {value}, det åpne endepunktet i intervallet",
+    },
+    "skipped": {
+        "en": "default driver(s) {names} not in the file: skipped",
+        "nb": "standarddriver(e) {names} finnes ikke i filen: utelatt",
+    },
+    "per_measure": {
+        "en": "none of the default drivers is in the file: one driver per measure",
+        "nb": "ingen av standarddriverne finnes i filen: én driver per measure",
+    },
+    "sum_total": {
+        "en": "the file has no measure 'total': the total is the sum of all rows of each period",
+        "nb": "filen har ikke measure 'total': totalen er summen av alle rader i hver periode",
+    },
+    "no_reverse": {
+        "en": "include_reverse_helseboka: {key} is not in the data; not added",
+        "nb": "include_reverse_helseboka: {key} finnes ikke i dataene; ikke lagt til",
+    },
+    "no_row": {
+        "en": "no row for {key} in {period}: counted as 0 messages (add the row if it was not 0)",
+        "nb": "ingen rad for {key} i {period}: regnet som 0 meldinger (legg til raden hvis tallet ikke var 0)",
+    },
+    "other": {
+        "en": "total minus every driver, bounded jointly",
+        "nb": "totalen minus alle driverne, avgrenset samlet",
+    },
+    "undefined": {
+        "en": "{what} undefined: its base ({base}) is zero, or can be zero or change sign",
+        "nb": "{what} udefinert: grunnlaget ({base}) er null, eller kan være null eller skifte fortegn",
+    },
+    "outside": {
+        "en": "{what} point {value} outside its joint bounds [{lo}, {hi}]",
+        "nb": "punktverdien for {what}, {value}, er utenfor grensene [{lo}, {hi}]",
+    },
+    "pp": {"en": "percentage points", "nb": "prosentpoeng"},
+    "share": {"en": "share of the change", "nb": "andel av endringen"},
+    "growth": {"en": "growth rate", "nb": "vekstrate"},
+    "start_total": {"en": "the start total", "nb": "totalen i startperioden"},
+    "total_change": {"en": "the total change", "nb": "endringen i totalen"},
+    "level_in": {"en": "the level in {period}", "nb": "nivået i {period}"},
+}
+
+
+def _note(name: str, lang: str, **values: object) -> str:
+    return i18n.pick(NOTES[name], lang).format(**values)
+
+
 COLUMNS = [
     "driver", "label", "start", "start_low", "start_high", "end", "end_low", "end_high",
     "change", "change_low", "change_high", "pp", "pp_low", "pp_high",
@@ -97,8 +154,9 @@ def _inside(value: float, low: float, high: float) -> bool:
     return low - tol <= value <= high + tol
 
 
-def _fmt(x: float, digits: int = 4) -> str:
-    return f"{x:.{digits}g}"
+def _fmt(x: float, lang: str = "en", digits: int = 4) -> str:
+    text = f"{x:.{digits}g}"
+    return text.replace(".", ",") if lang == "nb" else text
 
 
 # ---------------------------------------------------------------- inputs resolved once
@@ -116,6 +174,7 @@ class _Setup:
     drivers: dict[str, list[Key]]
     total_is_sum: bool
     unit: str
+    lang: str = "en"
     notes: list[str] = field(default_factory=list)
     driver_notes: dict[str, list[str]] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
@@ -190,9 +249,8 @@ class _Setup:
             note = None
             if not _inside(value, lo, hi):
                 mid = (lo + hi) / 2
-                note = (f"printed {value:g} ({period}) does not fit the other figures on the page, which allow "
-                        f"{_fmt(lo)} to {_fmt(hi)} (given the points chosen before it); point = the middle, "
-                        f"{_fmt(mid)}")
+                note = _note("not_fit", self.lang, value=_fmt(value, self.lang), period=period,
+                             lo=_fmt(lo, self.lang), hi=_fmt(hi, self.lang), mid=_fmt(mid, self.lang))
                 value = mid
             out[name] = (value, note)
             row = self.frame.loc[idx].copy()
@@ -209,17 +267,14 @@ class _Setup:
             return 0.0, None
         return self.points()[self.var(key, period)]
 
-    def open_end_note(self, key: Key, period: pd.Period, replaced: list[str]) -> str | None:
+    def open_end_note(self, key: Key, period: pd.Period) -> str | None:
         """Say so when a point is a printed figure at the open end of its interval ("over 63" as 63)."""
-        if not self.published or not self.has(key, period):
+        if not self.published or not self.has(key, period) or self.key_point(key, period)[1]:
             return None
         row = self.frame.loc[self._row_index(key, period)]
         if row["qualifier"] not in ("over", "almost", "just_over"):
             return None
-        value = float(row["value"])
-        if any(f"printed {value:g} ({period})" in r for r in replaced):
-            return None
-        return f"'{row['wording']}' enters as the printed {value:g}, the open end of its interval"
+        return _note("open_end", self.lang, wording=row["wording"], value=_fmt(float(row["value"]), self.lang))
 
     def point(self, keys: Iterable[Key], period: pd.Period) -> tuple[float, list[str]]:
         total, notes = 0.0, []
@@ -276,7 +331,7 @@ def _check_overlap(drivers: Mapping[str, list[Key]]) -> None:
                 )
 
 
-def _series_default_drivers(setup_keys: set[Key]) -> tuple[dict[str, list[Key]], list[str]]:
+def _series_default_drivers(setup_keys: set[Key], lang: str) -> tuple[dict[str, list[Key]], list[str]]:
     """Default drivers for a user's series: the named defaults it has, else one driver per measure."""
     notes = []
     found = {n: [k for k in keys if k in setup_keys] for n, keys in DEFAULT_DRIVERS.items()}
@@ -284,7 +339,7 @@ def _series_default_drivers(setup_keys: set[Key]) -> tuple[dict[str, list[Key]],
     if found:
         skipped = [n for n in DEFAULT_DRIVERS if n not in found]
         if skipped:
-            notes.append(f"default driver(s) {skipped} not in the file: skipped")
+            notes.append(_note("skipped", lang, names=skipped))
         return found, notes
     by_measure: dict[str, list[Key]] = {}
     for k in sorted(setup_keys):
@@ -293,7 +348,7 @@ def _series_default_drivers(setup_keys: set[Key]) -> tuple[dict[str, list[Key]],
     out = {}
     for m, ks in by_measure.items():
         out[m] = [(m, "all", "all")] if (m, "all", "all") in ks else ks
-    notes.append("none of the default drivers is in the file: one driver per measure")
+    notes.append(_note("per_measure", lang))
     return out, notes
 
 
@@ -304,8 +359,10 @@ def _prepare(
     drivers: Mapping[str, object] | None,
     include_reverse_helseboka: bool,
     convention: str | Convention | None,
+    lang: str = "en",
 ) -> _Setup:
     """Check the inputs and resolve periods, drivers and the total."""
+    i18n.check_lang(lang)
     published = is_published(data)
     lv = levels(data)
     if lv.empty:
@@ -337,7 +394,7 @@ def _prepare(
         total_is_sum = False
     else:
         total_is_sum = True
-        notes.append("the file has no measure 'total': the total is the sum of all rows of each period")
+        notes.append(_note("sum_total", lang))
 
     # the drivers
     driver_notes: dict[str, list[str]] = {}
@@ -345,7 +402,7 @@ def _prepare(
         if published:
             resolved = {n: list(ks) for n, ks in DEFAULT_DRIVERS.items()}
         else:
-            resolved, more = _series_default_drivers(keys0 | keys1)
+            resolved, more = _series_default_drivers(keys0 | keys1, lang)
             notes.extend(more)
     else:
         if not isinstance(drivers, Mapping) or not drivers:
@@ -358,7 +415,7 @@ def _prepare(
         if HELSEBOKA_REVERSE in keys0 | keys1:
             resolved["helseboka"] = [*resolved["helseboka"], HELSEBOKA_REVERSE]
         else:
-            notes.append(f"include_reverse_helseboka: {'/'.join(HELSEBOKA_REVERSE)} is not in the data; not added")
+            notes.append(_note("no_reverse", lang, key="/".join(HELSEBOKA_REVERSE)))
     _check_overlap(resolved)
     absent = {n: [k for k in ks if k not in keys0 | keys1] for n, ks in resolved.items()}
     absent = {n: ks for n, ks in absent.items() if ks}
@@ -376,14 +433,12 @@ def _prepare(
                 if k not in have_keys:
                     if published:
                         raise DataError(f"driver {n!r}: the published figures have no level for {k} in {p}")
-                    driver_notes.setdefault(n, []).append(
-                        f"no row for {'/'.join(k)} in {p}: counted as 0 messages (add the row if it was not 0)"
-                    )
+                    driver_notes.setdefault(n, []).append(_note("no_row", lang, key="/".join(k), period=p))
     unit = "million messages" if published else str(lv["unit"].iloc[0])
     has_bounds = {"low", "high"} <= set(data.columns)
     frame = add_bounds(data, convention) if convention is not None or not has_bounds else data
     return _Setup(data, frame.reset_index(drop=True), published, p0, p1, table, resolved, total_is_sum, unit,
-                  notes, driver_notes)
+                  lang, notes, driver_notes)
 
 
 # ---------------------------------------------------------------- the decomposition
@@ -410,15 +465,8 @@ def _parts(setup: _Setup) -> list[_Part]:
         e, n1 = setup.point(keys, p1)
         notes = list(setup.driver_notes.get(name, [])) + n0 + n1
         s_obj, e_obj = setup.level(keys, p0), setup.level(keys, p1)
-        c = e - s
-        lo, hi = setup.bound(_combine((1, e_obj), (-1, s_obj)))
-        if not _inside(c, lo, hi):
-            mid = (lo + hi) / 2
-            notes.append(f"end − start of the points ({_fmt(c)}) lies outside the joint change bounds; "
-                         f"change point = midpoint {_fmt(mid)}")
-            c = mid
-        notes += [n for k in keys for p in (p0, p1) if (n := setup.open_end_note(k, p, n0 + n1))]
-        parts.append(_Part(name, s_obj, e_obj, s, e, c, notes))
+        notes += [n for k in keys for p in (p0, p1) if (n := setup.open_end_note(k, p))]
+        parts.append(_Part(name, s_obj, e_obj, s, e, e - s, notes))
     ts, tn0 = setup.point(setup.total_keys(p0), p0)
     te, tn1 = setup.point(setup.total_keys(p1), p1)
     total = _Part("total", setup.total(p0), setup.total(p1), ts, te, te - ts, list(setup.notes) + tn0 + tn1)
@@ -429,7 +477,7 @@ def _parts(setup: _Setup) -> list[_Part]:
         total.s - sum(p.s for p in parts),
         total.e - sum(p.e for p in parts),
         total.c - sum(p.c for p in parts),
-        ["total minus every driver, bounded jointly"],
+        [_note("other", setup.lang)],
     )
     return [*parts, other, total]
 
@@ -444,7 +492,7 @@ def _ratio(
     if dhi < 0:  # a denominator that is negative throughout (e.g. a falling total): flip both signs
         sign, dlo, dhi = -1.0, -dhi, -dlo
     if dlo <= 0 or den_point == 0:
-        why = f"{what} undefined: its base ({base}) is zero, or can be zero or change sign"
+        why = _note("undefined", setup.lang, what=_note(what, setup.lang), base=base)
         return math.nan, math.nan, math.nan, why
     scaled = _combine((100.0 * sign, num))
     lo, hi = setup.bound(scaled, denominator=_combine((sign, den))) if scaled else (0.0, 0.0)
@@ -461,8 +509,7 @@ def contributions(
     lang: str = "nb",
 ) -> pd.DataFrame:
     """Return one row per driver, then other and total: levels, change, pp, share and growth with bounds."""
-    i18n.check_lang(lang)
-    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
+    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention, lang)
     parts = _parts(setup)
     total = parts[-1]
     t_change = _combine((1, total.e_obj), (-1, total.s_obj))
@@ -474,21 +521,22 @@ def contributions(
         e_lo, e_hi = setup.bound(part.e_obj)
         c_lo, c_hi = setup.bound(change)
         pp, pp_lo, pp_hi, n = _ratio(setup, part.c, change, total.s, total.s_obj,
-                                     "percentage points", "the start total")
+                                     "pp", _note("start_total", lang))
         notes += [n] if n else []
         if part.name == "total":
             share, sh_lo, sh_hi = 100.0, 100.0, 100.0
         else:
             share, sh_lo, sh_hi, n = _ratio(setup, part.c, change, total.c, t_change,
-                                            "share of the change", "the total change")
+                                            "share", _note("total_change", lang))
             notes += [n] if n else []
         growth, g_lo, g_hi, n = _ratio(setup, part.c, change, part.s, part.s_obj,
-                                       "growth rate", f"the level in {setup.start}")
+                                       "growth", _note("level_in", lang, period=setup.start))
         notes += [n] if n else []
         for what, v, lo, hi in (("start", part.s, s_lo, s_hi), ("end", part.e, e_lo, e_hi),
                                 ("change", part.c, c_lo, c_hi)):
             if not _inside(v, lo, hi):
-                notes.append(f"{what} point {_fmt(v)} outside its joint bounds [{_fmt(lo)}, {_fmt(hi)}]")
+                notes.append(_note("outside", lang, what=what, value=_fmt(v, lang), lo=_fmt(lo, lang),
+                                   hi=_fmt(hi, lang)))
         rows.append({
             "driver": part.name, "label": _label(part.name, setup, lang),
             "start": part.s, "start_low": s_lo, "start_high": s_hi,
@@ -514,14 +562,27 @@ def _label(name: str, setup: _Setup, lang: str) -> str:
 
 # ---------------------------------------------------------------- the counterfactual
 
-CF_NOTES = {
-    "start_total": "total in the start period",
-    "end_total": "total in the end period",
-    "excluded_change": "sum of the excluded drivers' changes",
-    "counterfactual_total": "modelled: the end total if the excluded drivers had stayed at their start level "
-                            "and everything else were as observed",
-    "counterfactual_change": "modelled: counterfactual total minus the start total",
-    "counterfactual_growth_pct": "modelled: growth of the counterfactual total over the start total, percent",
+CF_NOTES: dict[str, dict[str, str]] = {
+    "start_total": {"en": "total in the start period", "nb": "totalen i startperioden"},
+    "end_total": {"en": "total in the end period", "nb": "totalen i sluttperioden"},
+    "excluded_change": {"en": "sum of the excluded drivers' changes: {names}",
+                        "nb": "summen av endringene i de utelatte driverne: {names}"},
+    "counterfactual_total": {
+        "en": "modelled: the end total if the excluded drivers had stayed at their start level and everything "
+              "else were as observed",
+        "nb": "modellert: totalen i sluttperioden hvis de utelatte driverne hadde holdt seg på startnivået og alt "
+              "annet var som observert",
+    },
+    "counterfactual_change": {"en": "modelled: counterfactual total minus the start total",
+                              "nb": "modellert: kontrafaktisk total minus totalen i startperioden"},
+    "counterfactual_growth_pct": {"en": "modelled: growth of the counterfactual total over the start total, percent",
+                                  "nb": "modellert: vekst fra totalen i startperioden til den kontrafaktiske, prosent"},
+    "plateau": {
+        "en": "undated level ({wording}), some unnamed years before 2021; interval from the convention "
+              "(step {step}, see data/README.md)",
+        "nb": "nivå uten årstall ({wording}), noen år før 2021 som ikke nevnes; intervall fra konvensjonen "
+              "(steg {step}, se data/README.md)",
+    },
 }
 
 
@@ -533,9 +594,10 @@ def counterfactual(
     convention: str | Convention | None = None,
     drivers: Mapping[str, object] | None = None,
     include_reverse_helseboka: bool = False,
+    lang: str = "nb",
 ) -> pd.DataFrame:
     """Return the end total without the excluded drivers' change, with joint bounds, beside the plateau."""
-    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
+    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention, lang)
     if exclude is None:
         exclude = [d for d in PANDEMIC_DRIVERS if d in setup.drivers]
         if not exclude:
@@ -562,19 +624,17 @@ def counterfactual(
         ("counterfactual_change", total.e - x - total.s, *setup.bound(cf_change_obj)),
     ]
     g, g_lo, g_hi, _ = _ratio(setup, total.e - x - total.s, cf_change_obj, total.s, total.s_obj, "growth",
-                              "the start total")
+                              _note("start_total", lang))
     rows.append(("counterfactual_growth_pct", g, g_lo, g_hi))
     out = pd.DataFrame(rows, columns=["quantity", "value", "low", "high"])
-    out["note"] = [CF_NOTES[q] for q in out["quantity"]]
-    out.loc[out["quantity"] == "excluded_change", "note"] += f": {', '.join(exclude)}"
+    out["note"] = [i18n.pick(CF_NOTES[q], lang).format(names=", ".join(exclude)) for q in out["quantity"]]
     if setup.published:
-        plateau = data[data["figure_id"] == "total_plateau"]
+        plateau = setup.frame[setup.frame["figure_id"] == "total_plateau"]  # its interval under the convention
         if len(plateau) == 1:
             r = plateau.iloc[0]
             out.loc[len(out)] = [
                 "plateau", float(r["value"]), float(r["low"]), float(r["high"]),
-                f"undated level ({r['wording']}), some unnamed years before 2021; interval from the convention "
-                f"(step {r['step']:g}, see data/README.md)",
+                i18n.pick(CF_NOTES["plateau"], lang).format(wording=r["wording"], step=_fmt(r["step"], lang)),
             ]
     out["unit"] = np.where(out["quantity"] == "counterfactual_growth_pct", "percent", setup.unit)
     out.attrs.update(start=str(setup.start), end=str(setup.end), exclude=list(exclude), unit=setup.unit)
@@ -662,7 +722,7 @@ def display_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
             for v, lo, hi in zip(table[col], table[f"{col}_low"], table[f"{col}_high"], strict=True)
         ]
     out[i18n.pick({"nb": "merknad", "en": "note"}, lang)] = table["note"]
-    return out
+    return out.set_index(out.columns[0])
 
 
 def display_counterfactual(cf: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
@@ -686,7 +746,7 @@ def display_counterfactual(cf: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
             _with_bounds(v, lo, hi, lang, u)
             for v, lo, hi, u in zip(cf["value"], cf["low"], cf["high"], cf["unit"], strict=True)],
         i18n.pick({"nb": "merknad", "en": "note"}, lang): cf["note"],
-    })
+    }).set_index(i18n.pick({"nb": "størrelse", "en": "quantity"}, lang))
 
 
 _SUMMARY = {
@@ -725,6 +785,12 @@ _SUMMARY = {
 }
 
 
+def _mid_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: 'Svarrapporter' -> 'svarrapporter', 'SYSVAK' unchanged."""
+    first = label.split(" ")[0]
+    return label if len(first) > 1 and first.isupper() else label[:1].lower() + label[1:]
+
+
 def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str = "nb") -> str:
     """Return plain-language sentences a briefing can quote, every number taken from the tables."""
     i18n.check_lang(lang)
@@ -761,7 +827,7 @@ def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str 
     if cf is not None:
         c = cf.set_index("quantity")
         ct = c.loc["counterfactual_total"]
-        excluded = [rows.loc[d, "label"] if d in rows.index else d for d in cf.attrs.get("exclude", [])]
+        excluded = [_mid_sentence(rows.loc[d, "label"]) if d in rows.index else d for d in cf.attrs.get("exclude", [])]
         text = i18n.pick(_SUMMARY["cf"], lang).format(
             names=i18n.pick(_SUMMARY["and"], lang).join(excluded), e=cf.attrs.get("end"),
             v=n(ct["value"], unit_key), unit=unit, vi=interval(ct["low"], ct["high"], lang,
@@ -986,7 +1052,8 @@ def counterfactual_variants(
 ) -> dict[str, pd.DataFrame]:
     """Return {label: counterfactual} for `exclude` (default: the pandemic drivers) and, if there is one,
     the same plus frikort; empty when the data have none of the drivers to exclude."""
-    kw = dict(convention=convention, drivers=drivers, include_reverse_helseboka=include_reverse_helseboka)
+    kw = dict(convention=convention, drivers=drivers, include_reverse_helseboka=include_reverse_helseboka,
+              lang=lang)
     setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
     names = list(exclude) if exclude else [d for d in PANDEMIC_DRIVERS if d in setup.drivers]
     if not names:
@@ -996,7 +1063,8 @@ def counterfactual_variants(
     joiner = i18n.pick({"nb": " og ", "en": " and "}, lang)
     out = {}
     for v in variants:
-        names_v = [i18n.pick(DRIVER_LABELS[d], lang).split(" (")[0] if d in DRIVER_LABELS else d for d in v]
+        names_v = [_mid_sentence(i18n.pick(DRIVER_LABELS[d], lang).split(" (")[0]) if d in DRIVER_LABELS else d
+                   for d in v]
         text = names_v[0] if len(names_v) == 1 else ", ".join(names_v[:-1]) + joiner + names_v[-1]
         out[word + text] = counterfactual(data, start, end, exclude=v, **kw)
     return out
@@ -1022,4 +1090,4 @@ def display_helseboka(comparison: pd.DataFrame, lang: str = "nb") -> pd.DataFram
         out[i18n.pick(head, lang)] = [
             _with_bounds(v, lo, hi, lang, u)
             for v, lo, hi in zip(comparison[col], comparison[f"{col}_low"], comparison[f"{col}_high"], strict=True)]
-    return out
+    return out.set_index(list(out.columns[:2]))
