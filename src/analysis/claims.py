@@ -253,12 +253,9 @@ def _matrices(model: _Model, active: Iterable[int]) -> tuple:
     return a_ub, np.array(ub_rhs, dtype=float), a_eq, np.array(eq_rhs, dtype=float)
 
 
-def _lp(c: np.ndarray, mats: tuple, extra_eq: tuple | None = None) -> tuple[int, float]:
+def _lp(c: np.ndarray, mats: tuple) -> tuple[int, float]:
     """Minimise c·x over the constraints (variables >= 0); return (status, value) as scipy's linprog reports."""
     a_ub, b_ub, a_eq, b_eq = mats
-    if extra_eq is not None:
-        a_eq = np.vstack([a_eq, extra_eq[0]])
-        b_eq = np.concatenate([b_eq, extra_eq[1]])
     res = linprog(
         c,
         A_ub=a_ub if len(b_ub) else None,
