@@ -1091,3 +1091,23 @@ def display_helseboka(comparison: pd.DataFrame, lang: str = "nb") -> pd.DataFram
             _with_bounds(v, lo, hi, lang, u)
             for v, lo, hi in zip(comparison[col], comparison[f"{col}_low"], comparison[f"{col}_high"], strict=True)]
     return out.set_index(list(out.columns[:2]))
+
+
+def describe_drivers(drivers: Mapping[str, Sequence[Key]]) -> str:
+    """One line naming each driver and the measures/flows it covers, e.g. 'helseboka = plo fastlege→kommune'."""
+    def key_text(k: Key) -> str:
+        return k[0] if k[1:] == ("all", "all") else f"{k[0]} {k[1]}→{k[2]}"
+
+    return "; ".join(f"{name} = {' + '.join(key_text(tuple(k)) for k in keys)}" for name, keys in drivers.items())
+
+
+def data_line(table: pd.DataFrame, data_path: str, convention: object, lang: str = "nb") -> str:
+    """One Markdown line saying what the decomposition ran on: data, periods, convention, unit, drivers."""
+    published = table.attrs.get("published", True)
+    source = i18n.pick({"nb": "de publiserte tallene (ehelse_meldingsutveksling)",
+                        "en": "the published figures (ehelse_meldingsutveksling)"}, lang) if published else data_path
+    words = {"nb": ("Data", "perioder", "konvensjon", "enhet", "drivere"),
+             "en": ("Data", "periods", "convention", "unit", "drivers")}[i18n.check_lang(lang)]
+    return (f"**{words[0]}:** {source} · **{words[1]}:** {table.attrs['start']} → {table.attrs['end']} · "
+            f"**{words[2]}:** `{convention}` · **{words[3]}:** {i18n.label(i18n.UNITS, table.attrs['unit'], lang)} · "
+            f"**{words[4]}:** {describe_drivers(table.attrs['drivers'])}")
