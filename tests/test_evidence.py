@@ -1,0 +1,131 @@
+"""analysis.evidence: annual-equivalent conversions worked by hand, labels, the plateau excess, the driver
+comparison and the illustrative adoption curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import DataError, decompose, evidence
+from analysis import data as hd
+
+
+@pytest.fixture(scope="module")
+def published() -> pd.DataFrame:
+    return hd.load_published()
+
+
+@pytest.fixture(scope="module")
+def context() -> pd.DataFrame:
+    return hd.load_context()
+
+
+@pytest.fixture(scope="module")
+def ev(published, context) -> pd.DataFrame:
+    return evidence.annual_equivalents(published, context, lang="en").set_index("evidence_id")
+
+
+def test_monthly_counts_times_twelve_with_a_month_tolerance(ev):
+    jan = ev.loc["cw_monthly_2012"]
+    # "about 4.5" (step 0.1) -> [4.45, 4.55] per month; x 12 months x (1 - 0.1) and (1 + 0.1).
+    assert (jan["low"], jan["value"], jan["high"]) == pytest.approx((4.45 * 12 * 0.9, 4.5 * 12, 4.55 * 12 * 1.1))
+    second = ev.loc["cw_monthly_2013"]
+    # "over 9" (step 1) -> (9, 10) per month.
+    assert (second["low"], second["high"]) == pytest.approx((9 * 12 * 0.9, 10 * 12 * 1.1))
+    assert jan["receipts_excluded"] and second["receipts_excluded"]
+    assert "receipt" in jan["assumption"] and "Meldingsteller" in jan["assumption"]
+    # Placed mid-month: January 2012 and (by default) November 2012.
+    assert jan["x"] == pytest.approx(2012 + 0.5 / 12)
+    assert second["x"] == pytest.approx(2012 + 10.5 / 12)
+
+
+def test_weekday_average_times_weekdays_plus_a_weekend_share(ev, published, context):
+    wd = ev.loc["nhn_weekday_2014"]
+    # "over 700 000" (step 100 000) -> (700 000, 800 000) a weekday; 365 - 250 = 115 other days.
+    assert wd["low"] == pytest.approx(0.7 * (250 + 0.1 * 115))  # 183.05 million
+    assert wd["high"] == pytest.approx(0.8 * (250 + 0.3 * 115))  # 227.6 million
+    assert wd["value"] == pytest.approx(0.7 * (250 + 0.2 * 115))
+    other = evidence.annual_equivalents(published, context, weekdays_per_year=240, weekend_share=[0.0, 0.0],
+                                        month_tolerance=0.0, cw_second_month="2013-11")
+    other = other.set_index("evidence_id")
+    assert other.loc["nhn_weekday_2014", ["low", "high"]].tolist() == pytest.approx([0.7 * 240, 0.8 * 240])
+    assert other.loc["cw_monthly_2012", ["low", "high"]].tolist() == pytest.approx([4.45 * 12, 4.55 * 12])
+    assert other.loc["cw_monthly_2013", "x"] == pytest.approx(2013 + 10.5 / 12)
+
+
+def test_labels_keep_converted_apart_from_published(ev, published, context):
+    converted = ev[ev["basis"] == "converted"]
+    assert list(converted.index) == ["cw_monthly_2012", "cw_monthly_2013", "nhn_weekday_2014"]
+    assert converted["label"].str.startswith("converted (assumption: ").all()
+    assert not ev.loc[ev["basis"] == "published", "label"].str.contains("converted").any()
+    plateau = ev.loc["total_plateau"]
+    assert np.isnan(plateau["x"]) and "does not name the years" in plateau["assumption"]
+    assert (plateau["low"], plateau["high"]) == (190, 210)
+    nb = evidence.annual_equivalents(published, context, lang="nb")
+    assert nb.loc[nb["basis"] == "converted", "label"].str.startswith("omregnet (antakelse: ").all()
+    # Old-format counts are a part of the total, not a total.
+    assert set(ev.loc[ev["role"] == "part"].index) == {"unclassified_2014", "unclassified_2015"}
+
+
+def test_plateau_excess_by_hand(published):
+    pe = evidence.plateau_excess(published)
+    r21 = pe[pe["year"] == 2021].iloc[0]
+    # 2021: [283.5, 284.5) against [190, 210].
+    assert (r21["excess_low"], r21["excess"], r21["excess_high"]) == pytest.approx((283.5 - 210, 84, 284.5 - 190))
+    assert (r21["p_score_low"], r21["p_score"], r21["p_score_high"]) == pytest.approx(
+        (100 * (283.5 / 210 - 1), 100 * (284 / 200 - 1), 100 * (284.5 / 190 - 1)))
+    r20 = pe[pe["year"] == 2020].iloc[0]
+    assert (r20["excess_low"], r20["excess_high"]) == pytest.approx((192.5 - 210, 193.5 - 190))
+    wide = evidence.plateau_excess(published, step=50).set_index("year").loc[2021]
+    # "rundt 200" read with step 50: [175, 225].
+    assert (wide["baseline_low"], wide["baseline_high"]) == (175, 225)
+    assert (wide["excess_low"], wide["excess_high"]) == pytest.approx((283.5 - 225, 284.5 - 175))
+    assert "above the plateau" in evidence.excess_sentence(r21, "en")
+    assert "consistent with the plateau" in evidence.excess_sentence(r20, "en")
+
+
+def test_relation_to_plateau(ev):
+    rel = evidence.relation_to_plateau(ev, 190, 210)
+    assert rel["cw_monthly_2012"] == "below" and rel["nhn_weekday_2014"] == "overlaps"
+    assert rel["total_2020"] == "overlaps" and rel["total_2021"] == "above"
+
+
+def test_beside_drivers_adds_up(published):
+    pe = evidence.plateau_excess(published).iloc[1]  # 2021
+    assert pe["year"] == 2021
+    cf = decompose.counterfactual(published, 2020, 2021, exclude=["sysvak", "svarrapporter"])
+    rows = evidence.beside_drivers(pe, cf, "en").set_index("quantity")
+    # SYSVAK up 58 and result reports up 21 (printed): 79 million.
+    assert rows.loc["drivers", "value"] == pytest.approx(58 + 21)
+    # excess = drivers' change + rest, for the point values.
+    assert rows.loc["excess", "value"] == pytest.approx(rows.loc["drivers", "value"] + rows.loc["rest", "value"])
+    assert rows.loc["share", "value"] == pytest.approx(100 * 79 / 84)
+    for q, r in rows.iterrows():
+        assert r["low"] <= r["value"] <= r["high"], q
+    assert rows.loc["drivers", "kind"] == "published" and rows.loc["rest", "kind"] == "modelled"
+
+
+def test_adoption_curve_is_seeded_and_its_band_holds_the_curve(ev):
+    table = ev.reset_index()
+    a = evidence.fit_adoption_curve(table, n_boot=80, seed=5)
+    b = evidence.fit_adoption_curve(table, n_boot=80, seed=5)
+    pd.testing.assert_frame_equal(a.curve, b.curve)
+    # Fitted through the dated totals before 2021 only: the three converted values and 2020.
+    assert sorted(a.points["evidence_id"]) == ["cw_monthly_2012", "cw_monthly_2013", "nhn_weekday_2014", "total_2020"]
+    c = a.curve
+    assert (c["lower"] <= c["upper"]).all()
+    inside = (c["lower"] - 1e-6 <= c["mean"]) & (c["mean"] <= c["upper"] + 1e-6)
+    assert inside.mean() > 0.95
+    assert a.n_ok <= a.n_boot
+
+
+def test_bad_assumptions_are_refused(published, context):
+    with pytest.raises(DataError, match="weekend_share"):
+        evidence.annual_equivalents(published, context, weekend_share=[0.5, 0.2])
+    with pytest.raises(DataError, match="month_tolerance"):
+        evidence.annual_equivalents(published, context, month_tolerance=1.5)
+    with pytest.raises(DataError, match="cw_second_month"):
+        evidence.annual_equivalents(published, context, cw_second_month="November")
+    with pytest.raises(DataError, match="weekdays_per_year"):
+        evidence.annual_equivalents(published, context, weekdays_per_year=400)
