@@ -60,8 +60,9 @@ def build(notebooks_dir: Path, root: Path, jobs: int) -> dict:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     summary = re.search(r"Summary: (\d+) rendered, (\d+) failed", proc.stdout)
-    per = {m.group(2): float(m.group(3))
-           for m in re.finditer(r"^  (ok    |FAILED) (\S+)\s+([\d.]+) s", proc.stdout, re.MULTILINE)}
+    per = {m.group(2): (float(m.group(3)), float(m.group(4)) if m.group(4) else None)
+           for m in re.finditer(r"^  (ok    |FAILED) (\S+)\s+([\d.]+) s (?:\(kernel\s+([\d.]+) s\))?",
+                                proc.stdout, re.MULTILINE)}
     return {"wall": wall, "rendered": int(summary.group(1)) if summary else 0,
             "failed": int(summary.group(2)) if summary else -1, "per": per, "rc": proc.returncode,
             "stderr": proc.stderr}
@@ -120,10 +121,12 @@ def main(argv: list[str] | None = None) -> int:
           f"(best ratio {ratio:.2f}x)")
 
     serial = results.get(1, next(iter(results.values())))
-    print("\nSeconds per report in the serial full build (execute + both HTML pages), floor alongside")
-    for name, secs in serial["full"]["per"].items():
-        floor = serial["floor"]["per"].get(name)
-        print(f"  {name:<40} {secs:6.1f} s" + (f"   floor {floor:4.1f} s" if floor is not None else ""))
+    print("\nSeconds per report, serial: total = kernel (start-up + the notebook's cells) + HTML (both pages)")
+    print(f"  {'':<30} {'full total':>10} {'kernel':>8} {'HTML':>6}   {'floor total':>11} {'kernel':>8}")
+    for name, (secs, run) in serial["full"]["per"].items():
+        f_secs, f_run = serial["floor"]["per"].get(name, (float("nan"), None))
+        run, f_run = run or float("nan"), f_run or float("nan")
+        print(f"  {name:<30} {secs:9.1f}s {run:7.1f}s {secs - run:5.1f}s   {f_secs:10.1f}s {f_run:7.1f}s")
 
     print("\nImport times in a fresh interpreter (median of 5)")
     for module in ("analysis", "analysis.data", "analysis.plotting", "analysis.reports"):

@@ -21,7 +21,7 @@ from analysis import paths
 
 SOURCE_ID = "synthetic_example"
 DEFAULT_OUT = paths.BUILD_DIR / "examples" / "synthetic_example_series.csv"
-YEARS = range(2012, 2022)
+YEARS = range(2010, 2022)  # the span of the yearly chart on the source page
 # (measure, sender, receiver): level in the first year (messages) and mean yearly growth, all invented.
 PARTS = {
     ("sysvak", "all", "all"): (4.0e6, 0.05),

@@ -179,6 +179,13 @@ def test_parse_overrides_coerces_to_declared_types():
         reports.parse_overrides(["lang"], declared)
 
 
+def test_git_commit_in_a_clone_and_outside(tmp_path):
+    if (paths.PROJ_ROOT / ".git").exists():
+        commit, dirty = provenance.git_commit()
+        assert re.fullmatch(r"[0-9a-f]{40}", commit) and isinstance(dirty, bool)
+    assert provenance.git_commit(tmp_path) == (None, None)
+
+
 def test_kernel_managers_use_unique_unix_sockets():
     a = render.IpcKernelManager(kernel_name=paths.KERNEL_NAME)
     b = render.IpcKernelManager(kernel_name=paths.KERNEL_NAME)
@@ -312,6 +319,8 @@ def test_failing_notebook_keeps_previous_html_and_batch_exits_nonzero(tmp_path, 
 @pytest.mark.notebook
 def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    # others may commit between the two builds: the footer's commit is fixed here, tested on its own below
+    monkeypatch.setattr(provenance, "git_commit", lambda root=None: ("f" * 40, False))
     builds = {}
     for jobs in ("1", "2"):
         root = tmp_path / f"jobs{jobs}"
@@ -345,6 +354,7 @@ def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, monkeypa
         assert "data/published/ehelsemonitor_2021.csv" in page
         assert hashlib.sha256(published).hexdigest() in page
         assert "2023-11-14T22:13:20Z" in page  # SOURCE_DATE_EPOCH 1700000000, in UTC
+        assert "f" * 40 in page
     briefing_nb = (serial / "briefing/00_data_overview_nb.html").read_text(encoding="utf-8")
     assert "nesten 3,4 millioner" in briefing_nb and "set_style" not in briefing_nb
     assert "set_style" in (serial / "teaching/00_data_overview_nb.html").read_text(encoding="utf-8")

@@ -4,6 +4,14 @@ nbconvert's default ``lab`` template loads require.js, MathJax and mermaid.js fr
 extends it and drops those blocks, images are embedded as data URIs, and :func:`external_resources` finds any
 attribute or CSS rule that would still make a browser fetch something. LaTeX in markdown is therefore shown
 as written (no MathJax); write formulas in plain text or code.
+
+Cell tags a notebook can use: ``lang-nb`` / ``lang-en`` (the cell appears only in that language's pages),
+``remove-cell``, ``remove-input``, ``remove-output``. A briefing page also leaves out stderr output
+(warnings). A figure's alternative text can be given with
+``display(fig, metadata={"image/png": {"alt": "..."}})``; otherwise a generic one in the page's language is used.
+The title of a page is the first ``#`` or ``##`` heading a reader sees; its one-line summary is the
+notebook metadata ``helsemeldinger.summary`` (text or ``{"nb": ..., "en": ...}``), else the first sentence
+after the title.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ the notebook is executed once (kept in ``build/executed/<lang>/``) and written t
 with an ``export_dir`` parameter write figures to ``reports/figures/`` and tables to ``reports/tables/``.
 ``reports/index.html`` lists every report. Arguments are checked (parameters, data file) before any kernel
 starts; one failing notebook does not stop the others, keeps its previous HTML, and makes the exit code 1.
+
+Reproducibility: two builds on the same inputs write byte-identical tables (CSV) and figures (PNG, SVG), and
+HTML pages that differ only in the provenance footer's build time and git commit (set SOURCE_DATE_EPOCH to
+fix the build time too). ``--jobs N`` gives the same files as a serial build.
 """
 
 from __future__ import annotations
@@ -293,7 +297,8 @@ def run(argv: Sequence[str] | None = None) -> int:
           f"({args.jobs} job(s))")
     for o in outcomes:
         where = o.briefing.relative_to(out_dir).as_posix() if o.briefing else "previous HTML (if any) kept"
-        print(f"  {'ok    ' if o.ok else 'FAILED'} {o.name:<40} {o.seconds:6.1f} s  {where}")
+        run_s = f"(kernel {o.execute_seconds:5.1f} s)" if o.ok else " " * 16
+        print(f"  {'ok    ' if o.ok else 'FAILED'} {o.name:<40} {o.seconds:6.1f} s {run_s}  {where}")
     print(f"  index: {index}")
     for o in failed:
         print(f"\n--- {o.name} failed; its previous HTML (if any) is left in place ---\n{o.error}", file=sys.stderr)
