@@ -65,23 +65,24 @@ def notebook_parameters(notebook: Path) -> dict[str, object]:
 
 
 def _coerce(name: str, text: str, default: object) -> object:
-    """Turn the text of `-p name=text` into a value of the type of the parameter's default."""
+    """Turn the text of `-p name=text` into a value: a Python literal, else the text itself.
+
+    A parameter whose default is text always gets the text (``-p lang=1`` gives "1"). A value of another
+    type than the default is passed on with a note, not refused: some notebooks take either (a year as 2020
+    or a month as "2019-03") and check the value themselves.
+    """
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         value = text
     if isinstance(default, str):
         return value if isinstance(value, str) else text
-    if default is None:
-        return value
-    ok = (isinstance(value, bool) if isinstance(default, bool)
-          else isinstance(value, int) and not isinstance(value, bool) if isinstance(default, int)
-          else isinstance(value, int | float) and not isinstance(value, bool) if isinstance(default, float)
-          else isinstance(value, type(default)))
-    if not ok:
-        raise DataError(f"-p {name}={text}: {name} takes a {type(default).__name__} "
-                        f"(default {default!r}); write e.g. -p {name}={default!r}")
-    return float(value) if isinstance(default, float) else value
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if default is not None and type(value) is not type(default):
+        print(f"note: -p {name}={text} is passed as {type(value).__name__} {value!r}; "
+              f"the default is {type(default).__name__} {default!r}", file=sys.stderr)
+    return value
 
 
 def parse_overrides(items: Sequence[str], declared: dict[str, object] | None = None) -> dict[str, object]:
