@@ -252,7 +252,7 @@ def fit_adoption_curve(evidence: pd.DataFrame, before: float = 2021, n_boot: int
     curve = pd.DataFrame({"x": xs, "mean": logistic_curve(xs - origin, *theta), "lower": lo_c, "upper": hi_c})
     q_lo, q_hi = np.quantile(boot_arr, [alpha / 2, 1 - alpha / 2], axis=0)
     params = pd.DataFrame({
-        "parameter": ["K (upper level, million per year)", "r (growth rate per year)", "x0 (inflection, year)"],
+        "parameter": ["K", "r", "x0"],
         "estimate": [theta[0], theta[1], theta[2] + origin],
         "lower": [q_lo[0], q_lo[1], q_lo[2] + origin],
         "upper": [q_hi[0], q_hi[1], q_hi[2] + origin],
@@ -343,10 +343,12 @@ def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = Non
 
 # ---------------------------------------------------------------- beside the decomposition
 
-def beside_drivers(excess: pd.Series, cf: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+def beside_drivers(excess: pd.Series, cf: pd.DataFrame, lang: str = "nb",
+                   contributions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows to set the excess over the plateau beside the excluded drivers' change from
     analysis.decompose.counterfactual: excess, drivers' change, the rest (counterfactual total minus
-    plateau) and the drivers' share of the excess; bounds by interval arithmetic."""
+    plateau), the drivers' share of the excess and, given analysis.decompose.contributions, their share of
+    the growth; bounds by interval arithmetic (sums of per-driver bounds: conservative)."""
     q = cf.set_index("quantity")
     d, d_lo, d_hi = (float(q.loc["excluded_change", c]) for c in ("value", "low", "high"))
     c, c_lo, c_hi = (float(q.loc["counterfactual_total", c]) for c in ("value", "low", "high"))
@@ -372,6 +374,13 @@ def beside_drivers(excess: pd.Series, cf: pd.DataFrame, lang: str = "nb") -> pd.
         ("rest", "modelled", c - b, c_lo - b_hi, c_hi - b_lo, "million messages"),
         ("share", "modelled", 100 * d / e if e else math.nan, share_lo, share_hi, "percent"),
     ]
+    if contributions is not None:
+        mine = contributions[contributions["driver"].isin(cf.attrs.get("exclude", []))]
+        rows.append(("share_growth", "published", float(mine["share_pct"].sum()),
+                     float(mine["share_pct_low"].sum()), float(mine["share_pct_high"].sum()), "percent"))
+        labels["share_growth"] = {
+            "nb": f"drivernes andel av veksten {start}–{year} (dekomponeringen), %",
+            "en": f"the drivers' share of the {start}–{year} growth (decomposition), %"}
     out = pd.DataFrame(rows, columns=["quantity", "kind", "value", "low", "high", "unit"])
     out["label"] = [i18n.pick(labels[k], lang) for k in out["quantity"]]
     return out
@@ -439,13 +448,14 @@ def display_evidence(evidence: pd.DataFrame, context: pd.DataFrame, published: p
     ])
     ev = evidence.assign(qualifier=evidence["evidence_id"].map(qual).fillna("exact"))
     rel = relation_to_plateau(ev, *plateau)
+    from analysis.trend import fmt_number
     return pd.DataFrame({
         _d("when", lang): ev["when"],
         _d("stated", lang): [_stated(r, lang) for _, r in ev.iterrows()],
         _d("label", lang): ev["label"],
         _d("annual", lang): [fmt_interval(v, lo, hi, lang, 1) for v, lo, hi in
                              zip(ev["value"], ev["low"], ev["high"], strict=True)],
-        _d("relation", lang, lo=plateau[0], hi=plateau[1]): [
+        _d("relation", lang, lo=fmt_number(plateau[0], lang, 0), hi=fmt_number(plateau[1], lang, 0)): [
             i18n.label(RELATION, r, lang) if role == "total" else "–" for r, role in zip(rel, ev["role"], strict=True)],
         _d("assumption", lang): ev["assumption"],
         _d("source", lang): ev["source_id"],
@@ -466,6 +476,28 @@ def display_plateau_excess(table: pd.DataFrame, lang: str = "nb") -> pd.DataFram
         _d("baseline", lang): col("baseline", "baseline_low", "baseline_high", 0),
         _d("excess", lang): col("excess", "excess_low", "excess_high"),
         _d("p_score", lang): col("p_score", "p_score_low", "p_score_high"),
+    })
+
+
+CURVE_PARAMS = {
+    "K": {"nb": "K (øvre nivå, millioner per år)", "en": "K (upper level, million per year)"},
+    "r": {"nb": "r (vekstrate per år)", "en": "r (growth rate per year)"},
+    "x0": {"nb": "x0 (vendepunkt, år)", "en": "x0 (inflection, year)"},
+}
+
+
+def display_curve_params(curve: AdoptionCurve, lang: str = "nb", alpha: float = 0.05) -> pd.DataFrame:
+    """The adoption curve's parameters for reading, labelled as an illustration."""
+    from analysis.trend import fmt_interval
+
+    p = round(100 * (1 - alpha))
+    head = {"nb": f"illustrasjon: estimat [midtre {p} % av kurvene]",
+            "en": f"illustration: estimate [middle {p} % of refits]"}
+    return pd.DataFrame({
+        _d("what", lang): [i18n.label(CURVE_PARAMS, k, lang) for k in curve.params["parameter"]],
+        i18n.pick(head, lang): [fmt_interval(e, lo, hi, lang, 2, group=False) for e, lo, hi in
+                                zip(curve.params["estimate"], curve.params["lower"], curve.params["upper"],
+                                    strict=True)],
     })
 
 
