@@ -1070,7 +1070,7 @@ def plot_baseline(series: pd.Series, result: TrendFit, target: object, alpha: fl
 
 
 def plot_forecast(series: pd.Series, fc: pd.DataFrame, model: str, lang: str = "nb", scale: float = 1.0,
-                  unit_label: str | None = None) -> plt.Figure:
+                  unit_label: str | None = None, alpha: float = 0.05) -> plt.Figure:
     """Observed series and a forecast with its prediction band, the forecast drawn as modelled."""
     s = _prepare(series, allow_gaps=True)
     fig, ax = plt.subplots(figsize=(9, 4.8))
@@ -1078,7 +1078,7 @@ def plot_forecast(series: pd.Series, fc: pd.DataFrame, model: str, lang: str = "
             label=i18n.pick(TEXT["observed"], lang))
     x = _x(pd.PeriodIndex(fc["period"]))
     ax.fill_between(x, fc["lower"] / scale, fc["upper"] / scale, color="C1", alpha=0.25, hatch="\\\\",
-                    edgecolor="C1", linewidth=0, label=i18n.pick(TEXT["band"], lang).format(p=95))
+                    edgecolor="C1", linewidth=0, label=i18n.pick(TEXT["band"], lang).format(p=round(100 * (1 - alpha))))
     ax.plot(x, fc["mean"] / scale, color="C1", linestyle="--", marker="o", markerfacecolor="white",
             label=i18n.pick(TEXT["forecast"], lang))
     ax.set_ylabel(unit_label or i18n.pick(TEXT["messages"], lang))
