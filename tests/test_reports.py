@@ -130,6 +130,21 @@ def test_heading_from_generated_markdown_output_counts():
     assert report_html.notebook_summary(nb) == "Tekst."
 
 
+def test_pages_do_not_carry_random_ids_of_styled_tables():
+    import pandas as pd
+
+    frame = pd.DataFrame({"år": [2020, 2021], "verdi": [193, 284]})
+    pages, tables = [], []
+    for _ in range(2):
+        cell = new_code_cell("frame.style", id="fixed-cell-id")
+        tables.append(frame.style.to_html())  # pandas gives each Styler a random id, e.g. T_3f9a1
+        cell.outputs = [nbformat.v4.new_output("execute_result", {"text/html": tables[-1]}, execution_count=1)]
+        pages.append(report_html.export_html(new_notebook(cells=[cell]), with_code=False, title="t", lang="nb"))
+    assert tables[0] != tables[1]
+    assert pages[0] == pages[1]
+    assert '<table id="T_hm001"' in pages[0] and 'id="T_hm001_level0_col0"' in pages[0]
+
+
 def test_select_language_drops_the_other_languages_cells():
     nb = new_notebook(cells=[new_markdown_cell("both"), new_markdown_cell("nb"), new_markdown_cell("en")])
     nb.cells[1].metadata["tags"] = ["lang-nb"]

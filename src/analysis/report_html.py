@@ -92,9 +92,27 @@ def select_language(nb: nbformat.NotebookNode, lang: str | None) -> nbformat.Not
     return out
 
 
+_STYLER_ID = re.compile(r'<table id="T_([0-9a-f]{5,})"')
+
+
+def _stable_styler_ids(cells: list) -> None:
+    """Replace the random ids pandas' Styler gives its tables (``T_3f9a1``) by ones numbered in page order."""
+    count = 0
+    for cell in cells:
+        for out in cell.get("outputs", []):
+            page = out.get("data", {}).get("text/html")
+            if not isinstance(page, str):
+                continue
+            for uuid in dict.fromkeys(_STYLER_ID.findall(page)):
+                count += 1
+                page = re.sub(rf"\bT_{uuid}(?![0-9a-f])", f"T_hm{count:03d}", page)
+            out["data"]["text/html"] = page
+
+
 def _strip(nb: nbformat.NotebookNode, briefing: bool) -> nbformat.NotebookNode:
     """Copy of `nb` without tagged cells, inputs and outputs; a briefing also drops stderr (warnings)."""
     out = copy.deepcopy(nb)
+    _stable_styler_ids(out.cells)
     cells = []
     for cell in out.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
