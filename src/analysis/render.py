@@ -37,7 +37,10 @@ class IpcKernelManager(AsyncKernelManager):
     def _default_ip(self) -> str:
         if self.transport != "ipc":
             return "127.0.0.1"
-        return os.path.join(tempfile.gettempdir(), f"hm-kernel-{uuid.uuid4().hex[:16]}")
+        folder = tempfile.gettempdir()
+        if len(folder) > 60:  # a Unix socket path must stay under ~107 bytes with its suffix
+            folder = "/tmp"
+        return os.path.join(folder, f"hm-kernel-{uuid.uuid4().hex[:16]}")
 
 
 @dataclass(frozen=True)
