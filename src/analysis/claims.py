@@ -44,6 +44,7 @@ from scipy.optimize import linprog
 from analysis import i18n
 from analysis.data import is_published, load_published
 from analysis.errors import DataError
+from analysis.formatting import bracketed, significant
 from analysis.intervals import DEFAULT_RULES, Convention, Rule, add_bounds
 from analysis.plotting import HATCHES, colors, wrap
 
@@ -778,29 +779,6 @@ def _h(key: str, lang: str) -> str:
     return i18n.pick(_HEADERS[key], lang)
 
 
-def fmt_number(value: float, lang: str = "en", digits: int = 5) -> str:
-    """A number with `digits` significant digits, decimal comma in Norwegian, ∞ for infinities."""
-    if pd.isna(value):
-        return "–"
-    if np.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        text = f"{value:.{max(digits - 3, 1)}f}"
-    text = text.replace("-", "−")
-    return text.replace(".", ",") if lang == "nb" else text
-
-
-def fmt_interval(low: float, high: float, lang: str = "en", low_closed: bool = True,
-                 high_closed: bool = True) -> str:
-    """An interval as text, e.g. "[63, 64]" or "(63; 64)" style brackets by closedness."""
-    if pd.isna(low) or pd.isna(high):
-        return "–"
-    sep = "; " if lang == "nb" else ", "
-    return (f"{'[' if low_closed else '('}{fmt_number(low, lang)}{sep}{fmt_number(high, lang)}"
-            f"{']' if high_closed and np.isfinite(high) else ')'}")
-
-
 def flow_label(measure: str, sender: str, receiver: str, lang: str = "en") -> str:
     """Short label for a measure or a care-message flow, e.g. "PLO fastlege → kommune"."""
     if measure == "unexplained":
@@ -835,12 +813,12 @@ def claims_table(check: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         _h("claim_id", lang): check["claim_id"],
         _h("wording", lang): check["wording"],
         _h("unit", lang): [_unit_text(u, lang) for u in check["unit"]],
-        _h("stated", lang): [fmt_interval(lo, hi, lang, lc, hc) for lo, hi, lc, hc in
+        _h("stated", lang): [bracketed(lo, hi, lang, lc, hc) for lo, hi, lc, hc in
                              zip(check["stated_low"], check["stated_high"], check["stated_low_closed"],
                                  check["stated_high_closed"], strict=True)],
-        _h("implied", lang): [fmt_interval(lo, hi, lang) for lo, hi in
+        _h("implied", lang): [bracketed(lo, hi, lang) for lo, hi in
                               zip(check["implied_low"], check["implied_high"], strict=True)],
-        _h("reconciled", lang): [fmt_interval(lo, hi, lang) for lo, hi in
+        _h("reconciled", lang): [bracketed(lo, hi, lang) for lo, hi in
                                  zip(check["reconciled_low"], check["reconciled_high"], strict=True)],
         _h("ok", lang): ["✓" if ok else "✗" for ok in check["consistent"]],
     })
@@ -852,8 +830,8 @@ def derived_table(der: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame({
         _h("quantity", lang): [quantity_label(r, lang) for _, r in der.iterrows()],
         _h("on_page", lang): der["stated"].replace("", "–"),
-        _h("from_printed", lang): [fmt_number(v, lang, 4) for v in der["from_printed"]],
-        _h("bounds", lang): [fmt_interval(lo, hi, lang) for lo, hi in zip(der["low"], der["high"], strict=True)],
+        _h("from_printed", lang): [significant(v, lang, 4) for v in der["from_printed"]],
+        _h("bounds", lang): [bracketed(lo, hi, lang) for lo, hi in zip(der["low"], der["high"], strict=True)],
         _h("unit", lang): [_unit_text(u, lang) for u in der["unit"]],
         _h("inside", lang): ["✓" if ok else "✗" for ok in der["printed_inside"]],
     })
@@ -864,7 +842,7 @@ def reconciled_table(rec: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     i18n.check_lang(lang)
     return pd.DataFrame({
         _h("quantity", lang): [quantity_label(r, lang) for _, r in rec.iterrows()],
-        _h("bounds", lang): [fmt_interval(lo, hi, lang) for lo, hi in zip(rec["low"], rec["high"], strict=True)],
+        _h("bounds", lang): [bracketed(lo, hi, lang) for lo, hi in zip(rec["low"], rec["high"], strict=True)],
         _h("unit", lang): [_unit_text(u, lang) for u in rec["unit"]],
         "quantity": rec["quantity"],
     })
@@ -879,7 +857,7 @@ def sensitivity_table(sens: pd.DataFrame, rec: pd.DataFrame | None = None, lang:
     labels = {} if rec is None else {q: quantity_label(r, lang) for q, r in rec.set_index("quantity").iterrows()}
     text = sens.assign(
         label=[labels.get(q, q) for q in sens["quantity"]],
-        bounds=[fmt_interval(lo, hi, lang) if ok else ("✗ " + c) for lo, hi, ok, c in
+        bounds=[bracketed(lo, hi, lang) if ok else ("✗ " + c) for lo, hi, ok, c in
                 zip(sens["low"], sens["high"], sens["consistent"], sens["conflict"], strict=True)],
     )
     table = text.pivot(index="label", columns="convention", values="bounds")
@@ -929,14 +907,14 @@ def plot_stack(stack: pd.DataFrame, lang: str = "en") -> plt.Figure:
             label = (_t("rest", lang) if p == "rest" else i18n.label(i18n.MEASURES, p, lang)) if j == 0 else None
             ax.bar(j, v, bottom=bottom, width=0.5, color=pal[k], hatch=HATCHES[k], edgecolor="black",
                    linewidth=0.5, label=label)
-            ax.annotate(f"{fmt_number(v, lang, 4)}  {fmt_interval(sub.loc[p, 'low'], sub.loc[p, 'high'], lang)}",
+            ax.annotate(f"{significant(v, lang, 4)}  {bracketed(sub.loc[p, 'low'], sub.loc[p, 'high'], lang)}",
                         (j + 0.27, bottom + v / 2), va="center", fontsize=8.5)
             bottom += v
         tot = sub.loc["total"]
         ax.errorbar(j, tot["value"], yerr=[[tot["value"] - tot["low"]], [tot["high"] - tot["value"]]],
                     fmt="none", ecolor="black", elinewidth=1.5, capsize=8)
-        ax.annotate(f"{i18n.pick({'nb': 'Totalt', 'en': 'Total'}, lang)} {fmt_number(tot['value'], lang)}  "
-                    f"{fmt_interval(tot['low'], tot['high'], lang)}", (j, tot["high"] + 6), ha="center",
+        ax.annotate(f"{i18n.pick({'nb': 'Totalt', 'en': 'Total'}, lang)} {significant(tot['value'], lang)}  "
+                    f"{bracketed(tot['low'], tot['high'], lang)}", (j, tot["high"] + 6), ha="center",
                     fontsize=9, fontweight="bold")
     ax.set_xticks(range(len(years)), [str(y) for y in years])
     ax.grid(axis="x", visible=False)
@@ -989,7 +967,7 @@ def plot_flows(flows: pd.DataFrame, lang: str = "en") -> plt.Figure:
         for p, (_, r) in zip(pos, sub.iterrows(), strict=True):
             ax.errorbar(p, (r["low"] + r["high"]) / 2, yerr=(r["high"] - r["low"]) / 2, fmt="none",
                         ecolor="black", elinewidth=1.4, capsize=5, zorder=4)
-            ax.annotate(fmt_interval(r["low"], r["high"], lang), (p, r["high"] + 0.08), ha="center",
+            ax.annotate(bracketed(r["low"], r["high"], lang), (p, r["high"] + 0.08), ha="center",
                         fontsize=7.5, rotation=90, va="bottom")
             # lower panel: thousand messages relative to the printed figure
             rel = [1000 * (r[k] - r["value"]) for k in ("stated_low", "stated_high", "low", "high")]
@@ -1047,7 +1025,7 @@ def plot_changes(der: pd.DataFrame, lang: str = "en") -> plt.Figure:
                         fmt="none", ecolor="black", elinewidth=1.4, capsize=4)
             outside = "" if r["low"] - _TOL <= r["value"] <= r["high"] + _TOL else i18n.pick(
                 {"nb": "\n ✗ trykt regnestykke utenfor", "en": "\n ✗ printed arithmetic outside"}, lang)
-            ax.annotate(f" {fmt_interval(r['low'], r['high'], lang)}{outside}", (max(r["value"], r["high"]), p),
+            ax.annotate(f" {bracketed(r['low'], r['high'], lang)}{outside}", (max(r["value"], r["high"]), p),
                         va="center", fontsize=8)
         ax.set_yticks(pos, sub["label"])
         ax.grid(axis="y", visible=False)
@@ -1076,10 +1054,10 @@ def findings(check: pd.DataFrame, der: pd.DataFrame, lang: str = "en") -> str:
     n, ok = len(check), int(check["consistent"].sum())
 
     def iv(q: str) -> str:
-        return fmt_interval(d.loc[q, "low"], d.loc[q, "high"], lang)
+        return bracketed(d.loc[q, "low"], d.loc[q, "high"], lang)
 
     def num(v: float, digits: int = 3) -> str:
-        return fmt_number(v, lang, digits)
+        return significant(v, lang, digits)
 
     fk = "plo[fastlege->kommune]"
     lines = []
@@ -1108,7 +1086,7 @@ def findings(check: pd.DataFrame, der: pd.DataFrame, lang: str = "en") -> str:
     if len(tight):
         quote = ("«", "»") if lang == "nb" else ("“", "”")
         items = ", ".join(f"{quote[0]}{r['wording']}{quote[1]} ({r['claim_id']}) → "
-                          f"{fmt_interval(r['reconciled_low'], r['reconciled_high'], lang)}"
+                          f"{bracketed(r['reconciled_low'], r['reconciled_high'], lang)}"
                           for _, r in tight.iterrows())
         lines.append(i18n.pick({
             "nb": f"Disse utsagnene er strammere bundet av de andre enn av sin egen ordlyd: {items}.",
@@ -1133,7 +1111,7 @@ def findings(check: pd.DataFrame, der: pd.DataFrame, lang: str = "en") -> str:
                   f"growth of {num(d.loc[f'growth_percent:{fk}@2020-2021', 'from_printed'])} % from the printed "
                   "figures lies outside what the page states."}, lang))
     u = "unexplained_change@2020-2021"
-    total = fmt_number(d.loc["change:total[all->all]@2020-2021", "stated_value"], lang, 3) if (
+    total = significant(d.loc["change:total[all->all]@2020-2021", "stated_value"], lang, 3) if (
         "change:total[all->all]@2020-2021" in d.index) else "?"
     if u in d.index:
         lines.append(i18n.pick({

@@ -28,9 +28,9 @@ there, flagged in its note, because the total of a file without a ``total`` meas
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -41,8 +41,9 @@ from analysis import i18n
 from analysis.claims import bound, variable
 from analysis.data import is_published, levels
 from analysis.errors import DataError
+from analysis.formatting import decimals_for, interval, number, significant, with_bounds
 from analysis.intervals import Convention, add_bounds
-from analysis.plotting import HATCHES, colors
+from analysis.plotting import HATCHES, colors, wrap
 
 Key = tuple[str, str, str]
 Objective = dict[str, float]
@@ -154,9 +155,8 @@ def _inside(value: float, low: float, high: float) -> bool:
     return low - tol <= value <= high + tol
 
 
-def _fmt(x: float, lang: str = "en", digits: int = 4) -> str:
-    text = f"{x:.{digits}g}"
-    return text.replace(".", ",") if lang == "nb" else text
+# Numbers inside the notes: four significant digits in Python's general format, decimal mark by language.
+_fmt = partial(significant, digits=4, typographic=False)
 
 
 # ---------------------------------------------------------------- inputs resolved once
@@ -643,49 +643,6 @@ def counterfactual(
 
 # ---------------------------------------------------------------- text for notebooks and briefings
 
-def digits_for(x: float, unit: str | None = None) -> int:
-    """Decimals to show: none for whole message counts, else 2 below 10 and 1 from 10 up."""
-    if unit == "messages":
-        return 0
-    return 2 if (not math.isfinite(x) or abs(x) < 10) else 1
-
-
-def number(x: float, lang: str, digits: int | None = None) -> str:
-    """Format a number for `lang`: decimal comma and space-separated thousands in nb, point and comma in en."""
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    d = digits_for(x) if digits is None else digits
-    text = f"{x:,.{d}f}"
-    if lang == "nb":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
-
-
-def interval(low: float, high: float, lang: str, digits: int | None = None) -> str:
-    """Format a bound pair as "a–b" (digits from the larger end unless given)."""
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "–"
-    d = digits_for(max(abs(low), abs(high))) if digits is None else digits
-    sep = "–" if low >= 0 else (" til " if lang == "nb" else " to ")
-    return f"{number(low, lang, d)}{sep}{number(high, lang, d)}"
-
-
-def digits_with_bounds(v: float, lo: float, hi: float, unit: str | None = None) -> int:
-    """Decimals for a point and its bounds: enough to show the width of the bounds (at most 3)."""
-    base = digits_for(v, unit)
-    width = hi - lo if math.isfinite(hi - lo) else 0.0
-    if width <= 0:
-        return base
-    return int(min(max(base, math.ceil(-math.log10(width)) + 1), 3))
-
-
-def _with_bounds(v: float, lo: float, hi: float, lang: str, unit: str | None) -> str:
-    if not math.isfinite(v):
-        return "–"
-    d = digits_with_bounds(v, lo, hi, unit)
-    return f"{number(v, lang, d)} [{interval(lo, hi, lang, d)}]"
-
-
 def labels(table: pd.DataFrame, lang: str) -> list[str]:
     """Row labels of a contributions table in `lang` (the table's own label for drivers not known here)."""
     both = HELSEBOKA_REVERSE in [tuple(k) for k in table.attrs.get("drivers", {}).get("helseboka", [])]
@@ -718,7 +675,7 @@ def display_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
     for col, head in heads.items():
         u = unit if col in ("start", "end", "change") else "percent"
         out[i18n.pick(head, lang)] = [
-            _with_bounds(v, lo, hi, lang, u)
+            with_bounds(v, lo, hi, lang, unit=u)
             for v, lo, hi in zip(table[col], table[f"{col}_low"], table[f"{col}_high"], strict=True)
         ]
     out[i18n.pick({"nb": "merknad", "en": "note"}, lang)] = table["note"]
@@ -743,7 +700,7 @@ def display_counterfactual(cf: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
         i18n.pick({"nb": "størrelse", "en": "quantity"}, lang): [
             i18n.pick(names[q], lang) if q in names else q for q in cf["quantity"]],
         i18n.pick({"nb": "verdi [mulige verdier]", "en": "value [possible values]"}, lang): [
-            _with_bounds(v, lo, hi, lang, u)
+            with_bounds(v, lo, hi, lang, unit=u)
             for v, lo, hi, u in zip(cf["value"], cf["low"], cf["high"], cf["unit"], strict=True)],
         i18n.pick({"nb": "merknad", "en": "note"}, lang): cf["note"],
     }).set_index(i18n.pick({"nb": "størrelse", "en": "quantity"}, lang))
@@ -800,10 +757,10 @@ def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str 
     unit = i18n.label(i18n.UNITS, unit_key, lang)
 
     def n(x: float, u: str | None = None) -> str:
-        return number(x, lang, digits_for(x, u))
+        return number(x, lang, unit=u)
 
     def iv(r: pd.Series, col: str, u: str | None = None) -> str:
-        return interval(r[f"{col}_low"], r[f"{col}_high"], lang, digits_for(r[col], u))
+        return interval(r[f"{col}_low"], r[f"{col}_high"], lang, decimals_for(r[col], u))
 
     def share(x: float) -> int:
         return 0 if math.isfinite(x) and abs(x) >= 10 else 1
@@ -814,7 +771,7 @@ def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str 
     lines = [i18n.pick(_SUMMARY["total"], lang).format(
         s=table.attrs.get("start"), e=table.attrs.get("end"), c=n(abs(total["change"]), unit_key),
         verb=i18n.pick(_SUMMARY["up" if up else "down"], lang),
-        ci=interval(*size, lang, digits_for(total["change"], unit_key)), unit=unit, pp=tpp, ppi=iv(total, "pp"))]
+        ci=interval(*size, lang, decimals_for(total["change"], unit_key)), unit=unit, pp=tpp, ppi=iv(total, "pp"))]
     drivers = [d for d in rows.index if d not in ("other", "total")]
     for i, d in enumerate(sorted(drivers, key=lambda d: -abs(np.nan_to_num(rows.loc[d, "pp"])))):
         r = rows.loc[d]
@@ -831,7 +788,7 @@ def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str 
         text = i18n.pick(_SUMMARY["cf"], lang).format(
             names=i18n.pick(_SUMMARY["and"], lang).join(excluded), e=cf.attrs.get("end"),
             v=n(ct["value"], unit_key), unit=unit, vi=interval(ct["low"], ct["high"], lang,
-                                                               digits_for(ct["value"], unit_key)))
+                                                               decimals_for(ct["value"], unit_key)))
         if "plateau" in c.index:
             pl = c.loc["plateau"]
             overlap = ct["low"] <= pl["high"] and ct["high"] >= pl["low"]
@@ -858,10 +815,6 @@ def _axis_unit(table: pd.DataFrame, lang: str) -> str:
     return i18n.label(_UNIT_AXIS, table.attrs.get("unit", "messages"), lang)
 
 
-def _wrap(text: str, width: int = 16) -> str:
-    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
-
-
 def _axis_floor(values: Sequence[float]) -> float:
     """A round number below the waterfall's lowest value; 0 when cutting the axis would gain little."""
     lo, hi = min(values), max(values)
@@ -880,7 +833,7 @@ def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     steps = [d for d in rows.index if d != "total"]
     s, e = table.attrs.get("start", "start"), table.attrs.get("end", "end")
     word = i18n.pick(DRIVER_LABELS["total"], lang)
-    ticks = [f"{word} {s}"] + [_wrap(rows.loc[d, "label"]) for d in steps] + [f"{word} {e}"]
+    ticks = [f"{word} {s}"] + [wrap(rows.loc[d, "label"], 16, break_long_words=False) for d in steps] + [f"{word} {e}"]
     cum = np.concatenate([[total["start"]], total["start"] + np.cumsum(rows.loc[steps, "change"].to_numpy())])
     floor = _axis_floor([*cum, total["start_low"], total["end_low"]])
     pal = colors(4)
@@ -894,7 +847,7 @@ def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     for xi, key in ((x[0], "start"), (x[-1], "end")):
         ax.bar(xi, total[key] - floor, bottom=floor, color=pal[0], edgecolor="black", linewidth=0.5)
         whisker(xi, total[key], total[f"{key}_low"], total[f"{key}_high"])
-        ax.annotate(number(total[key], lang, digits_for(total[key], table.attrs.get("unit"))),
+        ax.annotate(number(total[key], lang, unit=table.attrs.get("unit")),
                     (xi, total[f"{key}_high"]), xytext=(0, 4), textcoords="offset points", ha="center",
                     fontsize=9, fontweight="bold")
     for i, d in enumerate(steps, start=1):
@@ -905,7 +858,7 @@ def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
         # the whisker sits at the bar's end: start of the bar plus the change's bounds
         whisker(x[i], cum[i], cum[i - 1] + r["change_low"], cum[i - 1] + r["change_high"])
         ax.plot([x[i - 1] - 0.4, x[i] + 0.4], [cum[i - 1]] * 2, color="grey", linewidth=0.7, linestyle=":")
-        ax.annotate(("+" if up else "") + number(r["change"], lang, digits_for(r["change"], table.attrs.get("unit"))),
+        ax.annotate(("+" if up else "") + number(r["change"], lang, unit=table.attrs.get("unit")),
                     (x[i], max(cum[i - 1], cum[i - 1] + r["change_high"])), xytext=(0, 4),
                     textcoords="offset points", ha="center", fontsize=9)
     ax.plot([x[-2] - 0.4, x[-1] + 0.4], [cum[-1]] * 2, color="grey", linewidth=0.7, linestyle=":")
@@ -986,11 +939,11 @@ def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> pl
                edgecolor="black", linewidth=0.5, alpha=0.85 if modelled else 1)
         ax.errorbar(xi, r["value"], yerr=[[r["value"] - r["low"]], [r["high"] - r["value"]]], fmt="none",
                     ecolor="black", capsize=4)
-        ax.annotate(number(r["value"], lang, digits_for(r["value"], first.attrs.get("unit"))), (xi, r["high"]),
+        ax.annotate(number(r["value"], lang, unit=first.attrs.get("unit")), (xi, r["high"]),
                     xytext=(0, 4), textcoords="offset points",
                     ha="center", fontsize=9)
     tag = i18n.pick({"nb": "\n(modellert)", "en": "\n(modelled)"}, lang)
-    ax.set_xticks(x, [_wrap(b[0], 24) + (tag if b[2] else "") for b in bars], fontsize=9)
+    ax.set_xticks(x, [wrap(b[0], 24, break_long_words=False) + (tag if b[2] else "") for b in bars], fontsize=9)
     ax.yaxis.set_major_formatter(_tick_formatter(lang))
     ax.set_ylabel(_axis_unit(first, lang))
     ax.set_title(i18n.pick({"nb": f"{e} uten endringen i utelatte drivere: kontrafaktisk total",
@@ -1026,7 +979,7 @@ def helseboka_sentence(comparison: pd.DataFrame, lang: str = "nb") -> str:
     o1, o2 = c.loc[(False, "other")], c.loc[(True, "other")]
 
     def pp(r: pd.Series) -> str:
-        return f"{number(r['pp'], lang)} ({interval(r['pp_low'], r['pp_high'], lang, digits_for(r['pp']))})"
+        return f"{number(r['pp'], lang)} ({interval(r['pp_low'], r['pp_high'], lang, decimals_for(r['pp']))})"
 
     return i18n.pick({
         "nb": f"Med bare meldingene fra fastlege til kommune bidrar Helseboka-driveren med {pp(one)} prosentpoeng; "
@@ -1088,7 +1041,7 @@ def display_helseboka(comparison: pd.DataFrame, lang: str = "nb") -> pd.DataFram
                          ("pp", {"nb": "bidrag, prosentpoeng", "en": "contribution, percentage points"}, None),
                          ("share_pct", {"nb": "andel av endringen, %", "en": "share of the change, %"}, None)):
         out[i18n.pick(head, lang)] = [
-            _with_bounds(v, lo, hi, lang, u)
+            with_bounds(v, lo, hi, lang, unit=u)
             for v, lo, hi in zip(comparison[col], comparison[f"{col}_low"], comparison[f"{col}_high"], strict=True)]
     return out.set_index(list(out.columns[:2]))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -22,7 +23,9 @@ import pandas as pd
 
 from analysis import i18n
 from analysis.errors import DataError
+from analysis.formatting import number, significant, with_bounds
 from analysis.intervals import Convention, get_convention
+from analysis.plotting import wrap
 from analysis.trend import fit_logistic_points, logistic_curve, refit_logistic
 
 MILLION = 1e6
@@ -71,9 +74,8 @@ def _one(frame: pd.DataFrame, mask: pd.Series, what: str) -> pd.Series:
     return rows.iloc[0]
 
 
-def _share(x: float, lang: str) -> str:
-    text = f"{x:g}"
-    return text.replace(".", ",") if lang == "nb" else text
+# A share as Python writes it at its shortest ("0.1"), with the decimal mark of the language.
+_share = partial(significant, digits=6, typographic=False)
 
 
 def _mid_year(period: pd.Period) -> float:
@@ -314,8 +316,6 @@ def plot_evidence(evidence: pd.DataFrame, plateau: tuple[float, float], curve: A
 def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = None) -> plt.Figure:
     """Horizontal point-and-whisker chart of rows with label, value, low, high and kind: filled squares for
     published figures, hollow circles for modelled rows; a line at zero."""
-    import textwrap
-
     fig, ax = plt.subplots(figsize=(9, 1.4 + 0.75 * len(rows)))
     ys = np.arange(len(rows))[::-1]
     for y, (_, r) in zip(ys, rows.iterrows(), strict=True):
@@ -324,7 +324,7 @@ def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = Non
                     fmt="o" if modelled else "s", color="C1" if modelled else "black",
                     mfc="white" if modelled else "black", ms=8, capsize=5, elinewidth=1.5)
     ax.axvline(0, color="0.4", linewidth=0.8)
-    ax.set_yticks(ys, [textwrap.fill(str(t), 38) for t in rows["label"]], fontsize="small")
+    ax.set_yticks(ys, [wrap(str(t), 38) for t in rows["label"]], fontsize="small")
     ax.set_ylim(-0.6, len(rows) - 0.4)
     span = float(rows["high"].max() - min(0.0, rows["low"].min()))
     ax.set_xlim(min(0.0, float(rows["low"].min())) - 0.05 * span, float(rows["high"].max()) + 0.05 * span)
@@ -425,18 +425,14 @@ STATED_UNITS = {
 
 
 def _stated(row: pd.Series, lang: str) -> str:
-    from analysis.trend import fmt_number
-
     q = "" if row["qualifier"] == "exact" else i18n.label(i18n.QUALIFIERS, row["qualifier"], lang) + " "
     digits = 0 if float(row["stated_value"]).is_integer() else 1
-    return f"{q}{fmt_number(row['stated_value'], lang, digits)} {i18n.label(STATED_UNITS, row['stated_unit'], lang)}"
+    return f"{q}{number(row['stated_value'], lang, digits)} {i18n.label(STATED_UNITS, row['stated_unit'], lang)}"
 
 
 def display_evidence(evidence: pd.DataFrame, context: pd.DataFrame, published: pd.DataFrame,
                      plateau: tuple[float, float], lang: str = "nb") -> pd.DataFrame:
     """The annual-equivalent table for reading: when, as stated, basis, interval, relation to the plateau."""
-    from analysis.trend import fmt_interval
-
     qual = pd.concat([
         published.set_index("figure_id")["qualifier"],
         pd.Series({f"cw_monthly_{y}": q for y, q in
@@ -448,14 +444,13 @@ def display_evidence(evidence: pd.DataFrame, context: pd.DataFrame, published: p
     ])
     ev = evidence.assign(qualifier=evidence["evidence_id"].map(qual).fillna("exact"))
     rel = relation_to_plateau(ev, *plateau)
-    from analysis.trend import fmt_number
     return pd.DataFrame({
         _d("when", lang): ev["when"],
         _d("stated", lang): [_stated(r, lang) for _, r in ev.iterrows()],
         _d("label", lang): ev["label"],
-        _d("annual", lang): [fmt_interval(v, lo, hi, lang, 1) for v, lo, hi in
+        _d("annual", lang): [with_bounds(v, lo, hi, lang, 1, partial=True) for v, lo, hi in
                              zip(ev["value"], ev["low"], ev["high"], strict=True)],
-        _d("relation", lang, lo=fmt_number(plateau[0], lang, 0), hi=fmt_number(plateau[1], lang, 0)): [
+        _d("relation", lang, lo=number(plateau[0], lang, 0), hi=number(plateau[1], lang, 0)): [
             i18n.label(RELATION, r, lang) if role == "total" else "–" for r, role in zip(rel, ev["role"], strict=True)],
         _d("assumption", lang): ev["assumption"],
         _d("source", lang): ev["source_id"],
@@ -464,14 +459,13 @@ def display_evidence(evidence: pd.DataFrame, context: pd.DataFrame, published: p
 
 def display_plateau_excess(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
     """The plateau_excess table as 'value [low–high]' text with headers in `lang`."""
-    from analysis.trend import fmt_interval, fmt_number
-
     def col(v, lo, hi, digits=1):
-        return [fmt_interval(a, b, c, lang, digits) for a, b, c in zip(table[v], table[lo], table[hi], strict=True)]
+        return [with_bounds(a, b, c, lang, digits, partial=True)
+                for a, b, c in zip(table[v], table[lo], table[hi], strict=True)]
 
     return pd.DataFrame({
         _d("year", lang): table["year"],
-        _d("step", lang): [fmt_number(s, lang, 0) for s in table["plateau_step"]],
+        _d("step", lang): [number(s, lang, 0) for s in table["plateau_step"]],
         _d("actual", lang): col("actual", "actual_low", "actual_high"),
         _d("baseline", lang): col("baseline", "baseline_low", "baseline_high", 0),
         _d("excess", lang): col("excess", "excess_low", "excess_high"),
@@ -488,14 +482,12 @@ CURVE_PARAMS = {
 
 def display_curve_params(curve: AdoptionCurve, lang: str = "nb", alpha: float = 0.05) -> pd.DataFrame:
     """The adoption curve's parameters for reading, labelled as an illustration."""
-    from analysis.trend import fmt_interval
-
     p = round(100 * (1 - alpha))
     head = {"nb": f"illustrasjon: estimat [midtre {p} % av kurvene]",
             "en": f"illustration: estimate [middle {p} % of refits]"}
     return pd.DataFrame({
         _d("what", lang): [i18n.label(CURVE_PARAMS, k, lang) for k in curve.params["parameter"]],
-        i18n.pick(head, lang): [fmt_interval(e, lo, hi, lang, 2, group=False) for e, lo, hi in
+        i18n.pick(head, lang): [with_bounds(e, lo, hi, lang, 2, group=False, partial=True) for e, lo, hi in
                                 zip(curve.params["estimate"], curve.params["lower"], curve.params["upper"],
                                     strict=True)],
     })
@@ -503,54 +495,55 @@ def display_curve_params(curve: AdoptionCurve, lang: str = "nb", alpha: float = 
 
 def display_beside(rows: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
     """The beside_drivers rows for reading."""
-    from analysis.trend import fmt_interval
-
     return pd.DataFrame({
         _d("what", lang): rows["label"],
         _d("kind", lang): [i18n.label(KIND, k, lang) for k in rows["kind"]],
-        _d("value", lang): [fmt_interval(v, lo, hi, lang, 1) for v, lo, hi in
+        _d("value", lang): [with_bounds(v, lo, hi, lang, 1, partial=True) for v, lo, hi in
                             zip(rows["value"], rows["low"], rows["high"], strict=True)],
     })
 
 
+def _num(x: float, lang: str, digits: int = 1) -> str:
+    """A number in the sentences below: one decimal unless said."""
+    return number(x, lang, digits)
+
+
 def excess_sentence(row: pd.Series, lang: str = "nb") -> str:
     """One sentence on a plateau_excess row: above, below or consistent with the plateau, from its bounds."""
-    from analysis.trend import fmt_number as n
-
     y, e, lo, hi = int(row["year"]), row["excess"], row["excess_low"], row["excess_high"]
     p, plo, phi = row["p_score"], row["p_score_low"], row["p_score_high"]
     if lo > 0:
-        texts = {"nb": f"**{y} ligger {n(e, lang)} millioner meldinger over platået** (intervall {n(lo, lang)}–"
-                       f"{n(hi, lang)}), en P-skår på {n(p, lang)} % ({n(plo, lang)}–{n(phi, lang)} %).",
-                 "en": f"**{y} lies {n(e, lang)} million messages above the plateau** (interval {n(lo, lang)}–"
-                       f"{n(hi, lang)}), a P-score of {n(p, lang)} % ({n(plo, lang)}–{n(phi, lang)} %)."}
+        texts = {"nb": f"**{y} ligger {_num(e, lang)} millioner meldinger over platået** (intervall {_num(lo, lang)}–"
+                       f"{_num(hi, lang)}), en P-skår på {_num(p, lang)} % ({_num(plo, lang)}–{_num(phi, lang)} %).",
+                 "en": f"**{y} lies {_num(e, lang)} million messages above the plateau** (interval {_num(lo, lang)}–"
+                       f"{_num(hi, lang)}), a P-score of {_num(p, lang)} % ({_num(plo, lang)}–{_num(phi, lang)} %)."}
     elif hi < 0:
-        texts = {"nb": f"**{y} ligger {n(-e, lang)} millioner meldinger under platået** (differanse {n(lo, lang)} "
-                       f"til {n(hi, lang)}).",
-                 "en": f"**{y} lies {n(-e, lang)} million messages below the plateau** (difference {n(lo, lang)} "
-                       f"to {n(hi, lang)})."}
+        texts = {"nb": f"**{y} ligger {_num(-e, lang)} millioner meldinger under platået** (differanse "
+                       f"{_num(lo, lang)} til {_num(hi, lang)}).",
+                 "en": f"**{y} lies {_num(-e, lang)} million messages below the plateau** (difference {_num(lo, lang)} "
+                       f"to {_num(hi, lang)})."}
     else:
-        texts = {"nb": f"**{y} er forenlig med platået:** differansen kan være alt fra {n(lo, lang)} til "
-                       f"{n(hi, lang)} millioner.",
-                 "en": f"**{y} is consistent with the plateau:** the difference can be anything from {n(lo, lang)} "
-                       f"to {n(hi, lang)} million."}
+        texts = {"nb": f"**{y} er forenlig med platået:** differansen kan være alt fra {_num(lo, lang)} til "
+                       f"{_num(hi, lang)} millioner.",
+                 "en": f"**{y} is consistent with the plateau:** the difference can be anything from {_num(lo, lang)} "
+                       f"to {_num(hi, lang)} million."}
     return i18n.pick(texts, lang)
 
 
 def rest_sentence(rows: pd.Series | pd.DataFrame, lang: str = "nb") -> str:
     """One sentence on a beside_drivers table: the drivers' change, its share of the excess and whether the
     total without them lies inside the plateau (rest interval containing 0) or not."""
-    from analysis.trend import fmt_number as n
-
     q = rows.set_index("quantity")
     d, s, r = q.loc["drivers"], q.loc["share"], q.loc["rest"]
-    head = {"nb": f"Driverne økte med {n(d['value'], lang)} millioner ({n(d['low'], lang)}–{n(d['high'], lang)}), "
-                  f"omtrent {n(s['value'], lang, 0)} % av overskuddet over platået ({n(s['low'], lang, 0)}–"
-                  f"{n(s['high'], lang, 0)} %).",
-            "en": f"The drivers grew by {n(d['value'], lang)} million ({n(d['low'], lang)}–{n(d['high'], lang)}), "
-                  f"about {n(s['value'], lang, 0)} % of the excess over the plateau ({n(s['low'], lang, 0)}–"
-                  f"{n(s['high'], lang, 0)} %)."}
-    span = f"{n(r['low'], lang)} {'til' if lang == 'nb' else 'to'} {n(r['high'], lang)}"
+    head = {"nb": f"Driverne økte med {_num(d['value'], lang)} millioner ({_num(d['low'], lang)}–"
+                  f"{_num(d['high'], lang)}), "
+                  f"omtrent {_num(s['value'], lang, 0)} % av overskuddet over platået ({_num(s['low'], lang, 0)}–"
+                  f"{_num(s['high'], lang, 0)} %).",
+            "en": f"The drivers grew by {_num(d['value'], lang)} million ({_num(d['low'], lang)}–"
+                  f"{_num(d['high'], lang)}), "
+                  f"about {_num(s['value'], lang, 0)} % of the excess over the plateau ({_num(s['low'], lang, 0)}–"
+                  f"{_num(s['high'], lang, 0)} %)."}
+    span = f"{_num(r['low'], lang)} {'til' if lang == 'nb' else 'to'} {_num(r['high'], lang)}"
     if r["low"] <= 0 <= r["high"]:
         tail = {"nb": f" Uten dem er 2021 forenlig med platået (resten er {span} millioner).",
                 "en": f" Without them 2021 is consistent with the plateau (the rest is {span} million)."}

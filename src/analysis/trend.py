@@ -38,6 +38,7 @@ from scipy import optimize, stats
 
 from analysis import i18n
 from analysis.errors import DataError
+from analysis.formatting import number, with_bounds
 
 MODELS = ("linear", "loglinear", "poisson", "ets", "segmented", "logistic")
 # Fewest periods each model is fitted on (more parameters need more points; ETS has five of its own).
@@ -1109,29 +1110,6 @@ def plot_break_scan(scan: pd.DataFrame, lang: str = "nb") -> plt.Figure:
 
 # ---------------------------------------------------------------- tables for reading
 
-def fmt_number(x: float, lang: str, digits: int = 1, group: bool = True) -> str:
-    """A number for `lang`: decimal comma and space-grouped thousands in nb, point and comma in en; – if missing."""
-    if x is None or not np.isfinite(float(x)):
-        return "–"
-    text = f"{float(x):{',' if group else ''}.{digits}f}"
-    return text.replace(",", "\u00a0").replace(".", ",") if i18n.check_lang(lang) == "nb" else text
-
-
-def fmt_interval(value: float, low: float, high: float, lang: str, digits: int = 1, group: bool = True) -> str:
-    """'value [low–high]' with the same number format ('low to high' when low is negative)."""
-    sep = " til " if lang == "nb" else " to "
-    inner = f"{fmt_number(low, lang, digits, group)}{sep if low < 0 else '–'}{fmt_number(high, lang, digits, group)}"
-    return f"{fmt_number(value, lang, digits, group)} [{inner}]"
-
-
-def fmt_p(p: float, lang: str) -> str:
-    """A p-value for `lang`: '< 0.001' below a thousandth, else three significant digits."""
-    if p is None or not np.isfinite(float(p)):
-        return "–"
-    text = "< 0.001" if p < 0.001 else f"{p:.3g}"
-    return text.replace(".", ",") if lang == "nb" else text
-
-
 HEAD = {
     "model": {"nb": "modell", "en": "model"},
     "method": {"nb": "metode", "en": "method"},
@@ -1167,12 +1145,12 @@ def display_comparison(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0
         _h("model", lang): [i18n.pick(MODEL_LABELS[m], lang) for m in table["model"]],
         _h("method", lang): [i18n.label(METHODS, m, lang) for m in table["method"]],
         _h("n_predictions", lang): table["n_predictions"],
-        _h("mae", lang): [fmt_number(v / scale, lang, digits) for v in table["mae"]],
-        _h("rmse", lang): [fmt_number(v / scale, lang, digits) for v in table["rmse"]],
-        _h("mape", lang): [fmt_number(v, lang, 2) for v in table["mape"]],
-        _h("coverage", lang): [fmt_number(v, lang, 2) for v in table["coverage"]],
-        _h("aic", lang): [fmt_number(v, lang, 1) for v in table["aic"]],
-        _h("rank", lang): [fmt_number(v, lang, 0) for v in table["rank"]],
+        _h("mae", lang): [number(v / scale, lang, digits) for v in table["mae"]],
+        _h("rmse", lang): [number(v / scale, lang, digits) for v in table["rmse"]],
+        _h("mape", lang): [number(v, lang, 2) for v in table["mape"]],
+        _h("coverage", lang): [number(v, lang, 2) for v in table["coverage"]],
+        _h("aic", lang): [number(v, lang, 1) for v in table["aic"]],
+        _h("rank", lang): [number(v, lang, 0) for v in table["rank"]],
         _h("note", lang): table["note"],
     })
     return out
@@ -1184,14 +1162,14 @@ def display_excess(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0, al
     p = round(100 * (1 - alpha))
     return pd.DataFrame({
         _h("period", lang): [_h("total", lang) if v == "total" else v for v in table["period"]],
-        _h("actual", lang): [fmt_number(v / scale, lang, digits) for v in table["actual"]],
-        _h("expected", lang, p=p): [fmt_interval(e / scale, lo / scale, hi / scale, lang, digits)
+        _h("actual", lang): [number(v / scale, lang, digits) for v in table["actual"]],
+        _h("expected", lang, p=p): [with_bounds(e / scale, lo / scale, hi / scale, lang, digits, partial=True)
                                     for e, lo, hi in zip(table["expected"], table["lower"], table["upper"],
                                                          strict=True)],
-        _h("excess", lang, p=p): [fmt_interval(e / scale, lo / scale, hi / scale, lang, digits)
+        _h("excess", lang, p=p): [with_bounds(e / scale, lo / scale, hi / scale, lang, digits, partial=True)
                                   for e, lo, hi in zip(table["excess"], table["excess_lower"],
                                                        table["excess_upper"], strict=True)],
-        _h("p_score", lang, p=p): [fmt_interval(e, lo, hi, lang, 1)
+        _h("p_score", lang, p=p): [with_bounds(e, lo, hi, lang, 1, partial=True)
                                    for e, lo, hi in zip(table["p_score"], table["p_score_lower"],
                                                         table["p_score_upper"], strict=True)],
     })
@@ -1203,7 +1181,7 @@ def display_params(params: pd.DataFrame, lang: str = "nb", digits: int = 3, head
     return pd.DataFrame({
         _h("parameter", lang): list(params["parameter"]),
         (i18n.pick(head, lang) if head else _h("estimate", lang)): [
-            fmt_interval(e, lo, hi, lang, digits, group) for e, lo, hi in
+            with_bounds(e, lo, hi, lang, digits, group=group, partial=True) for e, lo, hi in
             zip(params["estimate"], params["lower"], params["upper"], strict=True)],
     })
 
@@ -1224,6 +1202,6 @@ def display_forecast(fc: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alp
     return pd.DataFrame({
         _h("period", lang): [str(p) for p in fc["period"]],
         i18n.pick(head, lang).format(p=round(100 * (1 - alpha))): [
-            fmt_interval(m / scale, lo / scale, hi / scale, lang, digits)
+            with_bounds(m / scale, lo / scale, hi / scale, lang, digits, partial=True)
             for m, lo, hi in zip(fc["mean"], fc["lower"], fc["upper"], strict=True)],
     })
