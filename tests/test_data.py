@@ -141,13 +141,20 @@ BAD = [
     ("extra column", HEADER.strip() + ",comment\n2019,total,all,all,1,x\n", r"unexpected column\(s\) \['comment'\]"),
     ("non-numeric value", HEADER + "2019,total,all,all,many\n", r"row 2, column 'value': 'many' is not a number"),
     ("decimal comma", HEADER + '2019,total,all,all,"1,5"\n', r"row 2, column 'value'.*decimal separator"),
+    ("unquoted decimal comma", HEADER + "2019,total,all,all,193,5\n",
+     r"row 2: 6 fields but the header has 5 .*decimal comma"),
+    ("short row", HEADER + "2019,total,all\n", r"row 2: 3 fields but the header has 5 .*a cell is missing"),
+    ("capitalised reserved name", HEADER + "2019,Total,all,all,1\n",
+     r"row 2, column 'measure': 'Total'; names are case-sensitive .*write 'total'"),
+    ("part above total", HEADER + "2019,total,all,all,100\n2019,sysvak,all,all,150\n",
+     r"row 3, column 'value': 150 sysvak messages in 2019 is more than that period's total 100 \(row 2\)"),
     ("negative value", HEADER + "2019,total,all,all,1\n2020,total,all,all,-3\n",
-     r"row 3, column 'value': -3.0 fails .*counts cannot be negative"),
+     r"row 3, column 'value': -3 is negative; counts cannot be negative"),
     ("empty value", HEADER + "2019,total,all,all,\n", r"row 2, column 'value': empty.*missing stays missing"),
     ("duplicated key", HEADER + "2019,total,all,all,1\n2019,total,all,all,2\n",
      r"rows 2 and 3, columns \['period', 'measure', 'sender', 'receiver'\]: the same key"),
     ("unknown qualifier", "period,measure,sender,receiver,value,qualifier\n2019,total,all,all,1,roughly\n",
-     r"row 2, column 'qualifier': 'roughly'.*qualifier must be one of"),
+     r"row 2, column 'qualifier': 'roughly' is not an allowed value; use one of \['exact', 'about'"),
     ("bad period", HEADER + "19,total,all,all,1\n", r"row 2, column 'period': '19' is not a period"),
     ("month 13", HEADER + "2019-13,total,all,all,1\n", r"row 2, column 'period': '2019-13' is not a period"),
     ("mixed periods", HEADER + "2019,total,all,all,1\n2019-03,total,all,all,1\n",
@@ -156,7 +163,7 @@ BAD = [
     ("header only", HEADER, r"no data rows"),
     ("empty measure", HEADER + "2019,,all,all,1\n", r"row 2, column 'measure': empty"),
     ("zero step", "period,measure,sender,receiver,value,step\n2019,total,all,all,1,0\n",
-     r"row 2, column 'step'.*a step must be positive"),
+     r"row 2, column 'step': 0 is not above 0; a step must be positive"),
     ("empty qualifier", "period,measure,sender,receiver,value,qualifier\n2019,total,all,all,1,\n",
      r"row 2, column 'qualifier': empty; write 'exact'"),
     ("infinite value", HEADER + "2019,total,all,all,inf\n", r"row 2, column 'value': 'inf' is not a finite number"),
@@ -182,6 +189,13 @@ def test_missing_file_and_wrong_type(tmp_path):
         load_series(tmp_path / "nope.csv")
     with pytest.raises(DataError, match=r"unsupported file type '\.txt'"):
         load_series(write(tmp_path, GOOD, name="series.txt"))
+
+
+def test_semicolon_separated_file_from_norwegian_excel(tmp_path):
+    text = "period;measure;sender;receiver;value\n2019;total;all;all;201000000\n2020;plo;fastlege;Tromsø;12\n"
+    s = load_series(write(tmp_path, text))
+    assert list(s["value"]) == [201000000, 12]
+    assert s.loc[1, "receiver"] == "Tromsø"
 
 
 def test_data_error_is_a_value_error():

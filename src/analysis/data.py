@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import re
@@ -56,8 +57,11 @@ def _read_text_table(path: Path, what: str) -> pd.DataFrame:
             ) from exc
         if not text.strip():
             raise DataError(f"{path}: the file is empty; it needs a header row and at least one data row")
+        sep = _separator(text)
+        _check_field_counts(text, sep, path)
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                index_col=False)
         except pd.errors.ParserError as exc:
             raise DataError(f"{path}: not a well-formed CSV file ({exc}); check quoting and separators") from exc
     else:
@@ -66,6 +70,30 @@ def _read_text_table(path: Path, what: str) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"{path}: the file has a header but no data rows; add at least one row")
     return frame
+
+
+def _separator(text: str) -> str:
+    """Comma, or semicolon for files saved as 'CSV' by a Norwegian-locale Excel (header has ; and no ,)."""
+    header = text.lstrip("\ufeff").splitlines()[0]
+    return ";" if ";" in header and "," not in header else ","
+
+
+def _check_field_counts(text: str, sep: str, path: Path) -> None:
+    """Every row must have as many fields as the header; else name the row (a decimal comma is the usual cause)."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(rows)
+    for number, fields in enumerate(rows, start=2):
+        if fields and len(fields) != len(header):
+            hint = (
+                "a decimal comma or a comma inside a name? Write decimals with a point (193.5) and put "
+                "names that contain commas in double quotes"
+                if len(fields) > len(header)
+                else "a cell is missing; every row needs a value for every column"
+            )
+            raise DataError(
+                f"{path}, row {number}: {len(fields)} fields but the header has {len(header)} "
+                f"({', '.join(header)}); {hint}"
+            )
 
 
 def _row(index: int) -> int:
@@ -123,19 +151,27 @@ def _validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: Path) -> No
         for _, case in cases.iterrows():
             idx = case["index"]
             where = f"row {_row(idx)}" if idx is not None and not pd.isna(idx) else "file"
-            check = str(case["check"])
-            lines.append(f"{path}, {where}, column '{case['column']}': {case['failure_case']!r} fails {check}")
-        raise DataError(_explain("\n".join(sorted(set(lines), key=lines.index)))) from None
+            rule, hint = _plain(str(case["check"]), str(case["column"]))
+            value = case["failure_case"]
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            lines.append(f"{path}, {where}, column '{case['column']}': {shown} {rule}; {hint}")
+        raise DataError("\n".join(sorted(set(lines), key=lines.index))) from None
 
 
-def _explain(message: str) -> str:
-    hints = {
-        "greater_than_or_equal_to(0)": "counts cannot be negative",
-        "greater_than(0)": "a step must be positive (e.g. 1 for '63', 0.1 for '23,5')",
-        "isin(": f"qualifier must be one of {list(QUALIFIERS)}",
-    }
-    extra = [h for key, h in hints.items() if key in message]
-    return message + ("\nWhat to do: " + "; ".join(extra) if extra else "")
+def _plain(check: str, column: str) -> tuple[str, str]:
+    """A validation rule in plain words, and what to do about a value that breaks it."""
+    if check.startswith("greater_than_or_equal_to"):
+        return "is negative", "counts cannot be negative: check the sign or leave the row out"
+    if check.startswith("greater_than"):
+        return "is not above 0", "a step must be positive (e.g. 1 for '63', 0.1 for '23,5')"
+    if check.startswith("isin"):
+        allowed = {"qualifier": QUALIFIERS, "measure": MEASURES, "kind": KINDS, "unit": UNITS}.get(column, PARTIES)
+        return "is not an allowed value", f"use one of {list(allowed)}"
+    if check.startswith("str_length"):
+        return "is empty", f"every row needs a {column}"
+    if "unique" in check:
+        return "appears more than once", f"each {column} may appear only once"
+    return f"breaks the rule {check}", "correct the value"
 
 
 # ---------------------------------------------------------------- published figures
@@ -233,6 +269,34 @@ def _check_unique_keys(frame: pd.DataFrame, p: Path) -> None:
     )
 
 
+RESERVED = {"measure": "total", "sender": "all", "receiver": "all"}
+
+
+def _check_reserved_names(frame: pd.DataFrame, p: Path) -> None:
+    """'Total' or 'ALL' would silently be a different name from the package's `total` and `all`."""
+    for col, word in RESERVED.items():
+        for idx, name in frame[col].items():
+            if name != word and name.lower() == word:
+                raise DataError(
+                    f"{p}, row {_row(idx)}, column '{col}': {name!r}; names are case-sensitive and the package "
+                    f"uses {word!r} (lower case) for this, so write {word!r}"
+                )
+
+
+def _check_parts_within_total(frame: pd.DataFrame, p: Path) -> None:
+    """No single row can hold more messages than the same period's total (measure total, all -> all)."""
+    is_total = (frame["measure"] == "total") & (frame["sender"] == "all") & (frame["receiver"] == "all")
+    totals = dict(zip(frame.loc[is_total, "period_text"], frame.loc[is_total].index, strict=True))
+    for idx, row in frame[~is_total].iterrows():
+        t = totals.get(row["period_text"])
+        if t is not None and row["value"] > frame.at[t, "value"]:
+            raise DataError(
+                f"{p}, row {_row(idx)}, column 'value': {row['value']:g} {row['measure']} messages in "
+                f"{row['period_text']} is more than that period's total {frame.at[t, 'value']:g} (row {_row(t)}); "
+                "a part cannot exceed the total: check both values (and that both are counts, not millions)"
+            )
+
+
 def _parse_periods(frame: pd.DataFrame, p: Path) -> pd.Series:
     kinds = []
     for idx, text in frame["period"].items():
@@ -290,7 +354,9 @@ def load_series(path: str | Path, convention: str | Convention | None = None) ->
     )
     out["source_id"] = frame["source_id"].str.strip() if "source_id" in frame else p.name
     _validate(out, _SERIES_SCHEMA, p)
+    _check_reserved_names(out, p)
     _check_unique_keys(out, p)
+    _check_parts_within_total(out, p)
     out = add_bounds(out.drop(columns="period_text"), convention)
     out["unit"] = "messages"
     return out.reset_index(drop=True)
