@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import decompose
+from analysis import decompose, decompose_report
 from analysis.data import load_published, load_series
 from analysis.errors import DataError
 from conftest import image_count, outputs_text
@@ -312,11 +312,11 @@ def test_errors(published, tmp_path):
 def test_summary_numbers_come_from_the_table(published):
     t = decompose.contributions(published, 2020, 2021, lang="en")
     cf = decompose.counterfactual(published, 2020, 2021)
-    text = decompose.summary_text(t, cf, "en")
+    text = decompose_report.summary_text(t, cf, "en")
     assert f"{58 / 193 * 100:.1f} of the {91 / 193 * 100:.1f} percentage points" in text  # 30.1 of the 47.2
     assert f"about {284 - 79:.1f} million messages" in text
     assert "within" in text
-    nb = decompose.summary_text(t, cf, "nb")
+    nb = decompose_report.summary_text(t, cf, "nb")
     assert f"{58 / 193 * 100:.1f}".replace(".", ",") + " av de " in nb
 
 

@@ -1,0 +1,386 @@
+"""Tables, sentences and figures for readers of the growth decomposition (notebook 02), in nb or en.
+
+The numbers come from :func:`analysis.decompose.contributions` and :func:`analysis.decompose.counterfactual`;
+this module labels and formats them (:mod:`analysis.formatting`) and draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
+
+from analysis import i18n
+from analysis.decompose import DRIVER_LABELS, HELSEBOKA_REVERSE, Key, _driver_label, _mid_sentence
+from analysis.formatting import decimals_for, interval, number, with_bounds
+from analysis.plotting import HATCHES, colors, wrap
+
+# ---------------------------------------------------------------- tables and sentences
+
+def labels(table: pd.DataFrame, lang: str) -> list[str]:
+    """Row labels of a contributions table in `lang` (the table's own label for drivers not known here)."""
+    both = HELSEBOKA_REVERSE in [tuple(k) for k in table.attrs.get("drivers", {}).get("helseboka", [])]
+    published = table.attrs.get("published", True)
+    return [_driver_label(d, both, published, lang) if d in DRIVER_LABELS else own
+            for d, own in zip(table["driver"], table["label"], strict=True)]
+
+
+def display_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """Return the contributions table as text, "point [low–high]", with headers in `lang`."""
+    i18n.check_lang(lang)
+    unit = table.attrs.get("unit")
+    s, e = table.attrs.get("start", "start"), table.attrs.get("end", "end")
+    heads = {
+        "start": {"nb": f"nivå {s}", "en": f"level {s}"},
+        "end": {"nb": f"nivå {e}", "en": f"level {e}"},
+        "change": {"nb": "endring", "en": "change"},
+        "pp": {"nb": "bidrag, prosentpoeng", "en": "contribution, percentage points"},
+        "share_pct": {"nb": "andel av endringen, %", "en": "share of the change, %"},
+        "growth_pct": {"nb": "egen vekst, %", "en": "own growth, %"},
+    }
+    out = pd.DataFrame({i18n.pick({"nb": "driver", "en": "driver"}, lang): labels(table, lang)})
+    for col, head in heads.items():
+        u = unit if col in ("start", "end", "change") else "percent"
+        out[i18n.pick(head, lang)] = [
+            with_bounds(v, lo, hi, lang, unit=u)
+            for v, lo, hi in zip(table[col], table[f"{col}_low"], table[f"{col}_high"], strict=True)
+        ]
+    out[i18n.pick({"nb": "merknad", "en": "note"}, lang)] = table["note"]
+    return out.set_index(out.columns[0])
+
+
+def display_counterfactual(cf: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """Return the counterfactual table as text, "point [low–high]", with names and headers in `lang`."""
+    i18n.check_lang(lang)
+    names = {
+        "start_total": {"nb": f"total {cf.attrs.get('start')}", "en": f"total {cf.attrs.get('start')}"},
+        "end_total": {"nb": f"total {cf.attrs.get('end')}", "en": f"total {cf.attrs.get('end')}"},
+        "excluded_change": {"nb": "endring i utelatte drivere", "en": "change in excluded drivers"},
+        "counterfactual_total": {"nb": "kontrafaktisk total (modellert)", "en": "counterfactual total (modelled)"},
+        "counterfactual_change": {"nb": "kontrafaktisk endring (modellert)",
+                                  "en": "counterfactual change (modelled)"},
+        "counterfactual_growth_pct": {"nb": "kontrafaktisk vekst, % (modellert)",
+                                      "en": "counterfactual growth, % (modelled)"},
+        "plateau": {"nb": "«rundt 200 millioner» (årene før)", "en": "\"about 200 million\" (the years before)"},
+    }
+    return pd.DataFrame({
+        i18n.pick({"nb": "størrelse", "en": "quantity"}, lang): [
+            i18n.pick(names[q], lang) if q in names else q for q in cf["quantity"]],
+        i18n.pick({"nb": "verdi [mulige verdier]", "en": "value [possible values]"}, lang): [
+            with_bounds(v, lo, hi, lang, unit=u)
+            for v, lo, hi, u in zip(cf["value"], cf["low"], cf["high"], cf["unit"], strict=True)],
+        i18n.pick({"nb": "merknad", "en": "note"}, lang): cf["note"],
+    }).set_index(i18n.pick({"nb": "størrelse", "en": "quantity"}, lang))
+
+
+_SUMMARY = {
+    "total": {
+        "nb": "Fra {s} til {e} {verb} totalen med {c} {unit} (mulige verdier {ci}), det vil si {pp} prosentpoeng "
+              "({ppi}).",
+        "en": "From {s} to {e} the total {verb} by {c} {unit} (possible values {ci}), that is {pp} percentage "
+              "points ({ppi}).",
+    },
+    "up": {"nb": "økte", "en": "grew"},
+    "down": {"nb": "falt", "en": "fell"},
+    "driver": {
+        "nb": "{name}{alone} forklarer om lag {pp} av de {tpp} prosentpoengene ({ppi}), {sh} % av økningen "
+              "({shi} %).",
+        "en": "{name}{alone} explains about {pp} of the {tpp} percentage points ({ppi}), {sh} % of the "
+              "increase ({shi} %).",
+    },
+    "alone": {"nb": " alene", "en": " alone"},
+    "other": {
+        "nb": "Resten, alle andre meldinger, står for {pp} prosentpoeng ({ppi}); de endret seg med {g} % "
+              "({gi} %).",
+        "en": "The rest, all other messages, accounts for {pp} percentage points ({ppi}); they changed by {g} % "
+              "({gi} %).",
+    },
+    "cf": {
+        "nb": "Uten endringen i {names} ville {e} hatt om lag {v} {unit} ({vi}; en modellert størrelse)",
+        "en": "Without the change in {names}, {e} would have had about {v} {unit} ({vi}; a modelled quantity)",
+    },
+    "plateau": {
+        "nb": ", {where} nivået på «rundt 200 millioner» fra årene før ({pi})",
+        "en": ", {where} the \"about 200 million\" level of the years before ({pi})",
+    },
+    "within": {"nb": "innenfor", "en": "within"},
+    "outside": {"nb": "utenfor", "en": "outside"},
+    "and": {"nb": " og ", "en": " and "},
+}
+
+
+def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str = "nb") -> str:
+    """Return plain-language sentences a briefing can quote, every number taken from the tables."""
+    i18n.check_lang(lang)
+    rows = table.assign(label=labels(table, lang)).set_index("driver")
+    total, other = rows.loc["total"], rows.loc["other"]
+    unit_key = table.attrs.get("unit", "messages")
+    unit = i18n.label(i18n.UNITS, unit_key, lang)
+
+    def n(x: float, u: str | None = None) -> str:
+        return number(x, lang, unit=u)
+
+    def iv(r: pd.Series, col: str, u: str | None = None) -> str:
+        return interval(r[f"{col}_low"], r[f"{col}_high"], lang, decimals_for(r[col], u))
+
+    def share(x: float) -> int:
+        return 0 if math.isfinite(x) and abs(x) >= 10 else 1
+
+    tpp = n(total["pp"])
+    up = total["change"] >= 0
+    size = (total["change_low"], total["change_high"]) if up else (-total["change_high"], -total["change_low"])
+    lines = [i18n.pick(_SUMMARY["total"], lang).format(
+        s=table.attrs.get("start"), e=table.attrs.get("end"), c=n(abs(total["change"]), unit_key),
+        verb=i18n.pick(_SUMMARY["up" if up else "down"], lang),
+        ci=interval(*size, lang, decimals_for(total["change"], unit_key)), unit=unit, pp=tpp, ppi=iv(total, "pp"))]
+    drivers = [d for d in rows.index if d not in ("other", "total")]
+    for i, d in enumerate(sorted(drivers, key=lambda d: -abs(np.nan_to_num(rows.loc[d, "pp"])))):
+        r = rows.loc[d]
+        lines.append(i18n.pick(_SUMMARY["driver"], lang).format(
+            name=r["label"], alone=i18n.pick(_SUMMARY["alone"], lang) if i == 0 else "", pp=n(r["pp"]),
+            tpp=tpp, ppi=iv(r, "pp"), sh=number(r["share_pct"], lang, share(r["share_pct"])),
+            shi=interval(r["share_pct_low"], r["share_pct_high"], lang, share(r["share_pct"]))))
+    lines.append(i18n.pick(_SUMMARY["other"], lang).format(
+        pp=n(other["pp"]), ppi=iv(other, "pp"), g=n(other["growth_pct"]), gi=iv(other, "growth_pct")))
+    if cf is not None:
+        c = cf.set_index("quantity")
+        ct = c.loc["counterfactual_total"]
+        excluded = [_mid_sentence(rows.loc[d, "label"]) if d in rows.index else d for d in cf.attrs.get("exclude", [])]
+        text = i18n.pick(_SUMMARY["cf"], lang).format(
+            names=i18n.pick(_SUMMARY["and"], lang).join(excluded), e=cf.attrs.get("end"),
+            v=n(ct["value"], unit_key), unit=unit, vi=interval(ct["low"], ct["high"], lang,
+                                                               decimals_for(ct["value"], unit_key)))
+        if "plateau" in c.index:
+            pl = c.loc["plateau"]
+            overlap = ct["low"] <= pl["high"] and ct["high"] >= pl["low"]
+            text += i18n.pick(_SUMMARY["plateau"], lang).format(
+                where=i18n.pick(_SUMMARY["within" if overlap else "outside"], lang),
+                pi=interval(pl["low"], pl["high"], lang, 0))
+        lines.append(text + ".")
+    return "\n\n".join(lines)
+
+
+# ---------------------------------------------------------------- figures
+
+_UNIT_AXIS = {
+    "million messages": {"nb": "millioner meldinger", "en": "million messages"},
+    "messages": {"nb": "antall meldinger", "en": "number of messages"},
+}
+
+
+def _tick_formatter(lang: str) -> FuncFormatter:
+    return FuncFormatter(lambda v, _pos: number(v, lang, 0 if float(v).is_integer() else 1))
+
+
+def _axis_unit(table: pd.DataFrame, lang: str) -> str:
+    return i18n.label(_UNIT_AXIS, table.attrs.get("unit", "messages"), lang)
+
+
+def _axis_floor(values: Sequence[float]) -> float:
+    """A round number below the waterfall's lowest value; 0 when cutting the axis would gain little."""
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    if lo <= 0 or span <= 0 or span > 0.6 * hi:
+        return 0.0
+    tick = 10 ** math.floor(math.log10(span))
+    return max(0.0, math.floor((lo - 0.2 * span) / tick) * tick)
+
+
+def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
+    """Waterfall from the start total to the end total, one bar per driver and other, with bound whiskers."""
+    i18n.check_lang(lang)
+    rows = table.assign(label=labels(table, lang)).set_index("driver")
+    total = rows.loc["total"]
+    steps = [d for d in rows.index if d != "total"]
+    s, e = table.attrs.get("start", "start"), table.attrs.get("end", "end")
+    word = i18n.pick(DRIVER_LABELS["total"], lang)
+    ticks = [f"{word} {s}"] + [wrap(rows.loc[d, "label"], 16, break_long_words=False) for d in steps] + [f"{word} {e}"]
+    cum = np.concatenate([[total["start"]], total["start"] + np.cumsum(rows.loc[steps, "change"].to_numpy())])
+    floor = _axis_floor([*cum, total["start_low"], total["end_low"]])
+    pal = colors(4)
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.35 * len(ticks) + 1), 5.2))
+    x = np.arange(len(ticks))
+
+    def whisker(xi: float, y: float, lo: float, hi: float) -> None:
+        ax.errorbar(xi, y, yerr=[[max(y - lo, 0)], [max(hi - y, 0)]], fmt="none", ecolor="black",
+                    elinewidth=1.2, capsize=5)
+
+    for xi, key in ((x[0], "start"), (x[-1], "end")):
+        ax.bar(xi, total[key] - floor, bottom=floor, color=pal[0], edgecolor="black", linewidth=0.5)
+        whisker(xi, total[key], total[f"{key}_low"], total[f"{key}_high"])
+        ax.annotate(number(total[key], lang, unit=table.attrs.get("unit")),
+                    (xi, total[f"{key}_high"]), xytext=(0, 4), textcoords="offset points", ha="center",
+                    fontsize=9, fontweight="bold")
+    for i, d in enumerate(steps, start=1):
+        r = rows.loc[d]
+        up = r["change"] >= 0
+        color, hatch = (pal[2], HATCHES[2]) if d == "other" else ((pal[1], HATCHES[1]) if up else (pal[3], HATCHES[3]))
+        ax.bar(x[i], r["change"], bottom=cum[i - 1], color=color, hatch=hatch, edgecolor="black", linewidth=0.5)
+        # the whisker sits at the bar's end: start of the bar plus the change's bounds
+        whisker(x[i], cum[i], cum[i - 1] + r["change_low"], cum[i - 1] + r["change_high"])
+        ax.plot([x[i - 1] - 0.4, x[i] + 0.4], [cum[i - 1]] * 2, color="grey", linewidth=0.7, linestyle=":")
+        ax.annotate(("+" if up else "") + number(r["change"], lang, unit=table.attrs.get("unit")),
+                    (x[i], max(cum[i - 1], cum[i - 1] + r["change_high"])), xytext=(0, 4),
+                    textcoords="offset points", ha="center", fontsize=9)
+    ax.plot([x[-2] - 0.4, x[-1] + 0.4], [cum[-1]] * 2, color="grey", linewidth=0.7, linestyle=":")
+    ax.set_xticks(x, ticks, fontsize=9)
+    ax.set_ylim(bottom=floor)
+    ax.yaxis.set_major_formatter(_tick_formatter(lang))
+    ax.set_ylabel(_axis_unit(table, lang))
+    ax.set_title(i18n.pick({"nb": f"Fra {s} til {e}: hva endringen består av",
+                            "en": f"From {s} to {e}: what the change is made of"}, lang))
+    caption = i18n.pick({
+        "nb": "Streker: verdiene som er mulige når alle tallene (avrundet, med forbehold) skal stemme samtidig.",
+        "en": "Whiskers: the values possible when all figures (rounded, with hedge words) must hold at once.",
+    } if table.attrs.get("published", True) else {
+        "nb": "Streker: verdiene som radenes intervaller tillater.",
+        "en": "Whiskers: the values the rows' intervals allow.",
+    }, lang)
+    if floor > 0:
+        caption += i18n.pick({"nb": f" Merk: aksen starter på {number(floor, lang, 0)}, ikke 0.",
+                              "en": f" Note: the axis starts at {number(floor, lang, 0)}, not 0."}, lang)
+    fig.text(0.01, 0.01, caption, fontsize=8, color="dimgray")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def plot_pp(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
+    """Horizontal bars of each row's percentage-point contribution to total growth, with bound whiskers."""
+    i18n.check_lang(lang)
+    t = table.assign(label=labels(table, lang)).iloc[::-1].reset_index(drop=True)
+    pal = colors(3)
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(t) + 1.6))
+    y = np.arange(len(t))
+    col = [pal[0] if d == "total" else (pal[2] if d == "other" else pal[1]) for d in t["driver"]]
+    ax.barh(y, t["pp"].fillna(0), color=col, edgecolor="black", linewidth=0.5)
+    err = np.vstack([(t["pp"] - t["pp_low"]).clip(lower=0), (t["pp_high"] - t["pp"]).clip(lower=0)])
+    ax.errorbar(t["pp"], y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=4)
+    for yi, v, lo, hi in zip(y, t["pp"], t["pp_low"], t["pp_high"], strict=True):
+        if math.isnan(v):
+            continue
+        left = v < 0
+        end = (min(v, lo) if left else max(v, hi)) if math.isfinite(lo) and math.isfinite(hi) else v
+        ax.annotate(number(v, lang), (end, yi), xytext=(-6 if left else 6, 0), textcoords="offset points",
+                    va="center", ha="right" if left else "left", fontsize=9)
+    ax.margins(x=0.12)
+    ax.set_yticks(y, t["label"])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(i18n.pick({"nb": "bidrag til totalveksten, prosentpoeng",
+                             "en": "contribution to total growth, percentage points"}, lang))
+    s, e = table.attrs.get("start", "start"), table.attrs.get("end", "end")
+    ax.set_title(i18n.pick({"nb": f"Bidrag til veksten {s}–{e} (endring / total {s} × 100)",
+                            "en": f"Contributions to growth {s}–{e} (change / total {s} × 100)"}, lang))
+    fig.tight_layout()
+    return fig
+
+
+def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> plt.Figure:
+    """Start total, end total and one modelled counterfactual per variant, against the plateau band."""
+    i18n.check_lang(lang)
+    first = next(iter(cfs.values()))
+    c0 = first.set_index("quantity")
+    s, e = first.attrs.get("start", "start"), first.attrs.get("end", "end")
+    bars = [(f"{i18n.pick(DRIVER_LABELS['total'], lang)} {s}", c0.loc["start_total"], False),
+            (f"{i18n.pick(DRIVER_LABELS['total'], lang)} {e}", c0.loc["end_total"], False)]
+    for name, cf in cfs.items():
+        bars.append((name, cf.set_index("quantity").loc["counterfactual_total"], True))
+    pal = colors(2)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    x = np.arange(len(bars))
+    if "plateau" in c0.index:
+        pl = c0.loc["plateau"]
+        ax.axhspan(pl["low"], pl["high"], color="grey", alpha=0.2, zorder=0)
+        ax.axhline(pl["value"], color="grey", linestyle="--", linewidth=1, zorder=0)
+        ax.text(len(bars) - 0.5, pl["high"], i18n.pick({
+            "nb": f"«rundt 200 millioner» i årene før\n({interval(pl['low'], pl['high'], lang, 0)})",
+            "en": f"\"about 200 million\" in the years before\n({interval(pl['low'], pl['high'], lang, 0)})"}, lang),
+            ha="right", va="bottom", fontsize=8, color="dimgray")
+    for xi, (_, r, modelled) in zip(x, bars, strict=True):
+        ax.bar(xi, r["value"], color=pal[1] if modelled else pal[0], hatch=HATCHES[1] if modelled else "",
+               edgecolor="black", linewidth=0.5, alpha=0.85 if modelled else 1)
+        ax.errorbar(xi, r["value"], yerr=[[r["value"] - r["low"]], [r["high"] - r["value"]]], fmt="none",
+                    ecolor="black", capsize=4)
+        ax.annotate(number(r["value"], lang, unit=first.attrs.get("unit")), (xi, r["high"]),
+                    xytext=(0, 4), textcoords="offset points",
+                    ha="center", fontsize=9)
+    tag = i18n.pick({"nb": "\n(modellert)", "en": "\n(modelled)"}, lang)
+    ax.set_xticks(x, [wrap(b[0], 24, break_long_words=False) + (tag if b[2] else "") for b in bars], fontsize=9)
+    ax.yaxis.set_major_formatter(_tick_formatter(lang))
+    ax.set_ylabel(_axis_unit(first, lang))
+    ax.set_title(i18n.pick({"nb": f"{e} uten endringen i utelatte drivere: kontrafaktisk total",
+                            "en": f"{e} without the excluded drivers' change: counterfactual total"}, lang))
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- the reverse Helseboka flow
+
+def helseboka_sentence(comparison: pd.DataFrame, lang: str = "nb") -> str:
+    """Say in words what adding the reverse flow kommune → fastlege changes (from compare_helseboka)."""
+    i18n.check_lang(lang)
+    c = comparison.set_index(["include_reverse_helseboka", "driver"])
+    one, both = c.loc[(False, "helseboka")], c.loc[(True, "helseboka")]
+    o1, o2 = c.loc[(False, "other")], c.loc[(True, "other")]
+
+    def pp(r: pd.Series) -> str:
+        return f"{number(r['pp'], lang)} ({interval(r['pp_low'], r['pp_high'], lang, decimals_for(r['pp']))})"
+
+    return i18n.pick({
+        "nb": f"Med bare meldingene fra fastlege til kommune bidrar Helseboka-driveren med {pp(one)} prosentpoeng; "
+              f"tar vi med meldingene den andre veien (sidens «til og fra»), blir bidraget {pp(both)}. "
+              f"Det som flyttes, kommer fra «øvrige meldinger», som går fra {pp(o1)} til {pp(o2)} prosentpoeng. "
+              f"Totalen er den samme.",
+        "en": f"With only the messages from GPs to municipalities the Helseboka driver contributes {pp(one)} "
+              f"percentage points; adding the messages the other way (the page's \"to and from\") makes it "
+              f"{pp(both)}. What moves comes out of \"other messages\", which goes from {pp(o1)} to {pp(o2)} "
+              f"percentage points. The total is unchanged.",
+    }, lang)
+
+
+def display_helseboka(comparison: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """Return the comparison from compare_helseboka as text: reading, row, change, pp and share with bounds."""
+    i18n.check_lang(lang)
+    reading = {False: {"nb": "fastlege → kommune", "en": "GP → municipality"},
+               True: {"nb": "begge retninger", "en": "both directions"}}
+    unit = comparison["unit"].iloc[0] if len(comparison) else None
+    out = pd.DataFrame({
+        i18n.pick({"nb": "Helseboka-driveren", "en": "Helseboka driver"}, lang): [
+            i18n.pick(reading[bool(r)], lang) for r in comparison["include_reverse_helseboka"]],
+        i18n.pick({"nb": "rad", "en": "row"}, lang): [
+            i18n.pick(DRIVER_LABELS["helseboka" if d == "helseboka" else "other"], lang).split(" (")[0]
+            if d == "other" else i18n.pick({"nb": "Helseboka", "en": "Helseboka"}, lang)
+            for d in comparison["driver"]],
+    })
+    for col, head, u in (("change", {"nb": "endring", "en": "change"}, unit),
+                         ("pp", {"nb": "bidrag, prosentpoeng", "en": "contribution, percentage points"}, None),
+                         ("share_pct", {"nb": "andel av endringen, %", "en": "share of the change, %"}, None)):
+        out[i18n.pick(head, lang)] = [
+            with_bounds(v, lo, hi, lang, unit=u)
+            for v, lo, hi in zip(comparison[col], comparison[f"{col}_low"], comparison[f"{col}_high"], strict=True)]
+    return out.set_index(list(out.columns[:2]))
+
+
+# ---------------------------------------------------------------- what the decomposition ran on
+
+def describe_drivers(drivers: Mapping[str, Sequence[Key]]) -> str:
+    """One line naming each driver and the measures/flows it covers, e.g. 'helseboka = plo fastlege→kommune'."""
+    def key_text(k: Key) -> str:
+        return k[0] if k[1:] == ("all", "all") else f"{k[0]} {k[1]}→{k[2]}"
+
+    return "; ".join(f"{name} = {' + '.join(key_text(tuple(k)) for k in keys)}" for name, keys in drivers.items())
+
+
+def data_line(table: pd.DataFrame, data_path: str, convention: object, lang: str = "nb") -> str:
+    """One Markdown line saying what the decomposition ran on: data, periods, convention, unit, drivers."""
+    published = table.attrs.get("published", True)
+    source = i18n.pick({"nb": "de publiserte tallene (ehelse_meldingsutveksling)",
+                        "en": "the published figures (ehelse_meldingsutveksling)"}, lang) if published else data_path
+    words = {"nb": ("Data", "perioder", "konvensjon", "enhet", "drivere"),
+             "en": ("Data", "periods", "convention", "unit", "drivers")}[i18n.check_lang(lang)]
+    return (f"**{words[0]}:** {source} · **{words[1]}:** {table.attrs['start']} → {table.attrs['end']} · "
+            f"**{words[2]}:** `{convention}` · **{words[3]}:** {i18n.label(i18n.UNITS, table.attrs['unit'], lang)} · "
+            f"**{words[4]}:** {describe_drivers(table.attrs['drivers'])}")
