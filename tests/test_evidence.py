@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import DataError, decompose, evidence
+from analysis import DataError, decompose, evidence, evidence_report
 from analysis import data as hd
 
 
@@ -81,8 +81,8 @@ def test_plateau_excess_by_hand(published):
     # "rundt 200" read with step 50: [175, 225].
     assert (wide["baseline_low"], wide["baseline_high"]) == (175, 225)
     assert (wide["excess_low"], wide["excess_high"]) == pytest.approx((283.5 - 225, 284.5 - 175))
-    assert "above the plateau" in evidence.excess_sentence(r21, "en")
-    assert "consistent with the plateau" in evidence.excess_sentence(r20, "en")
+    assert "above the plateau" in evidence_report.excess_sentence(r21, "en")
+    assert "consistent with the plateau" in evidence_report.excess_sentence(r20, "en")
 
 
 def test_relation_to_plateau(ev):
