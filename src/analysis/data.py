@@ -359,7 +359,16 @@ def load_series(path: str | Path, convention: str | Convention | None = None) ->
     _check_parts_within_total(out, p)
     out = add_bounds(out.drop(columns="period_text"), convention)
     out["unit"] = "messages"
-    return out.reset_index(drop=True)
+    return _note_synthetic(out.reset_index(drop=True))
+
+
+def _note_synthetic(frame: pd.DataFrame) -> pd.DataFrame:
+    """Tell analysis.outputs whether `frame` is synthetic (a source_id containing "synthetic"), so figures and
+    tables saved from it are marked; loading other data clears the mark. Returns `frame` unchanged."""
+    from analysis import outputs
+
+    outputs.mark_synthetic(outputs.is_synthetic(frame))
+    return frame
 
 
 # ---------------------------------------------------------------- common views
@@ -382,10 +391,10 @@ def is_published(frame: pd.DataFrame) -> bool:
 def load_data(path: str | Path | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Load either the published figures or a user's series, telling them apart by their columns."""
     if not path:
-        return load_published(None, convention)
+        return _note_synthetic(load_published(None, convention))
     p = paths.resolve(path)
     if p.suffix.lower() == ".csv" and p.exists():
         header = p.read_bytes().split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
         if "figure_id" in header and "wording" in header:
-            return load_published(p, convention)
+            return _note_synthetic(load_published(p, convention))
     return load_series(p, convention)

@@ -2,20 +2,151 @@
 
 Both are reproducible: two builds on the same inputs write byte-identical CSV, PNG and SVG files (no
 timestamps or software versions in the files' metadata, fixed SVG ids, fixed float format).
+
+Synthetic data are marked wherever they go. :func:`analysis.data.load_series` (and ``load_data``) call
+:func:`mark_synthetic` when a source_id of the loaded rows contains "synthetic" (any case), and clear the mark
+when other data are loaded. While the mark is set, :func:`save_figure` stamps "SYNTETISKE DATA" /
+"SYNTHETIC DATA" onto the figure itself (so it shows inline in the notebook and the HTML page too, not only in
+the PNG and SVG files), and :func:`save_table` writes a first column ``data_note`` = ``synthetic``.
+
+Alternative text: a figure shown in a notebook after the first :func:`save_figure` call carries its own title
+(suptitle, else the axes titles) as the PNG's ``alt`` text, which the HTML pages use.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from analysis import paths
 
+if TYPE_CHECKING:  # matplotlib is imported only when a figure is saved: `import analysis.data` stays light
+    from matplotlib.figure import Figure
 
-def save_figure(fig: plt.Figure, name: str, export_dir: str | Path = "") -> list[Path]:
-    """Write `fig` as PNG and SVG named `name` under `export_dir/figures`; do nothing when it is empty."""
+SYNTHETIC_WORD = "synthetic"
+DATA_NOTE_COLUMN = "data_note"
+STAMP = {"nb": "SYNTETISKE DATA", "en": "SYNTHETIC DATA"}
+STAMP_NOTE = {"nb": "oppdiktede tall til øving", "en": "invented numbers for practice"}
+STAMP_GID = "hm-synthetic-stamp"
+
+_synthetic = False  # set by mark_synthetic(); read by save_figure and save_table
+
+
+def is_synthetic(frame: pd.DataFrame) -> bool:
+    """True when any `source_id` of `frame` contains "synthetic" (case-insensitive)."""
+    if "source_id" not in frame.columns:
+        return False
+    ids = frame["source_id"].dropna().astype(str)
+    return bool(ids.str.contains(SYNTHETIC_WORD, case=False, regex=False).any())
+
+
+def mark_synthetic(flag: bool = True) -> None:
+    """Mark (or with False, unmark) the data loaded in this process as synthetic, for figures and tables."""
+    global _synthetic
+    _synthetic = bool(flag)
+
+
+def synthetic_marked() -> bool:
+    """True while the data last loaded in this process are synthetic."""
+    return _synthetic
+
+
+def _lang_of(name: str) -> str | None:
+    """The language of an output named `<NN>_<what>_<lang>`, or None."""
+    suffix = name.rsplit("_", 1)[-1]
+    return suffix if suffix in STAMP else None
+
+
+def stamp_synthetic(fig: Figure, lang: str | None = None) -> Figure:
+    """Write "SYNTHETIC DATA" across `fig` (diagonal, light) and in its lower right corner (boxed); once only.
+
+    `lang` picks the words (nb or en); without it both languages are written.
+    """
+    if any(str(t.get_gid()).startswith(STAMP_GID) for t in fig.texts):
+        return fig
+    big = STAMP[lang] if lang in STAMP else f"{STAMP['nb']} / {STAMP['en']}"
+    small = (f"{STAMP[lang]}: {STAMP_NOTE[lang]}" if lang in STAMP
+             else f"{STAMP['nb']}: {STAMP_NOTE['nb']} / {STAMP['en']}: {STAMP_NOTE['en']}")
+    width_in = fig.get_figwidth()
+    size = max(14.0, min(44.0, 72 * width_in * 0.75 / (0.62 * len(big))))  # about 3/4 of the width
+    across = fig.text(0.5, 0.5, big, rotation=25, ha="center", va="center", fontsize=size, fontweight="bold",
+                      color="#c00000", alpha=0.22, zorder=1000, gid=f"{STAMP_GID}-across")
+    across.set_in_layout(False)  # a tight bounding box is not widened by the watermark
+    fig.text(0.995, 0.005, small, ha="right", va="bottom", fontsize=8.5, fontweight="bold", color="#c00000",
+             zorder=1001, gid=f"{STAMP_GID}-corner",
+             bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": "#c00000", "linewidth": 1})
+    return fig
+
+
+def figure_title(fig: Figure) -> str:
+    """Return the figure's own title: its suptitle, else the titles of its axes joined with "; "."""
+    sup = " ".join(fig.get_suptitle().split())
+    if sup:
+        return sup
+    titles = []
+    for ax in fig.axes:
+        for loc in ("center", "left", "right"):
+            text = " ".join(ax.get_title(loc=loc).split())
+            if text and text not in titles:
+                titles.append(text)
+    return "; ".join(titles)
+
+
+def alt_text(fig: Figure) -> str:
+    """Return alternative text for `fig`: its title, followed by the synthetic stamp when it carries one."""
+    title = figure_title(fig)
+    stamp = next((t.get_text() for t in fig.texts if t.get_gid() == f"{STAMP_GID}-corner"), "")
+    if title and stamp:
+        return f"{title} ({stamp})"
+    return title or stamp
+
+
+def _with_alt(formatter):
+    """Wrap IPython's PNG formatter for figures so its output carries the figure's title as `alt` metadata."""
+    def format_png(fig):
+        out = formatter(fig)
+        data, meta = out if isinstance(out, tuple) and len(out) == 2 else (out, None)
+        alt = alt_text(fig)
+        if data is None or not alt:
+            return out
+        return data, {**(meta or {}), "alt": alt}
+
+    format_png.hm_alt = True
+    return format_png
+
+
+def use_titles_as_alt_text() -> bool:
+    """In an IPython kernel, make figures shown inline carry their title as alt text; True when active."""
+    try:
+        from IPython import get_ipython
+        from matplotlib.figure import Figure
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    png = shell.display_formatter.formatters.get("image/png")
+    try:
+        current = png.lookup_by_type(Figure)
+    except (AttributeError, KeyError):
+        return False  # no inline PNG formatter for figures (another backend)
+    if not getattr(current, "hm_alt", False):
+        png.for_type(Figure, _with_alt(current))
+    return True
+
+
+def save_figure(fig: Figure, name: str, export_dir: str | Path = "") -> list[Path]:
+    """Write `fig` as PNG and SVG named `name` under `export_dir/figures` (nothing when it is empty).
+
+    With synthetic data loaded, the figure is stamped first (also when nothing is written).
+    """
+    import matplotlib.pyplot as plt
+
+    if _synthetic:
+        stamp_synthetic(fig, _lang_of(name))
+    use_titles_as_alt_text()
     if not export_dir:
         return []
     folder = paths.resolve(export_dir) / "figures"
@@ -30,12 +161,24 @@ def save_figure(fig: plt.Figure, name: str, export_dir: str | Path = "") -> list
     return written
 
 
+def mark_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of `frame` with a first column `data_note` = "synthetic"."""
+    out = frame.drop(columns=DATA_NOTE_COLUMN, errors="ignore")
+    out.insert(0, DATA_NOTE_COLUMN, SYNTHETIC_WORD)
+    return out
+
+
 def save_table(frame: pd.DataFrame, name: str, export_dir: str | Path = "") -> Path | None:
-    """Write `frame` as UTF-8 CSV named `name` under `export_dir/tables`; do nothing when it is empty."""
+    """Write `frame` as UTF-8 CSV named `name` under `export_dir/tables` (nothing when it is empty).
+
+    With synthetic data loaded, the CSV gets a first column `data_note` = "synthetic" (`frame` is not changed).
+    """
     if not export_dir:
         return None
     folder = paths.resolve(export_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.csv"
+    if _synthetic:
+        frame = mark_table(frame)
     frame.to_csv(target, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
     return target
