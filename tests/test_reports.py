@@ -377,3 +377,238 @@ def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, monkeypa
     assert "ehelsemonitor_2021.csv" not in ",".join(files)  # data stays in data/
     table = (serial / "tables/00_figures_nb.csv").read_text(encoding="utf-8")
     assert "nesten 3,4 millioner" in table  # Norwegian characters survive into the CSV
+
+
+# ---------------------------------------------------------------- synthetic data, user-data folders, stale files
+
+EXPORT_PARAMS = 'data_path = ""\nlang = "nb"\nexport_dir = ""\nextra = False'
+
+
+def export_notebook(folder: Path, stem: str = "10_export") -> Path:
+    """A notebook that loads its data with analysis.data and saves a titled figure and a table or two.
+
+    Its outputs are named for the data: `10_series_<lang>` on a user's file, `10_published_<lang>` otherwise.
+    """
+    return write_notebook(folder, stem, [
+        ("md", "# Eksport\n\nEn figur og en tabell."),
+        ("code", EXPORT_PARAMS, ["parameters"]),
+        ("code", "import matplotlib.pyplot as plt\n"
+                 "from analysis import data as hd, outputs\n"
+                 "frame = hd.load_data(data_path)\n"
+                 "what = 'series' if data_path else 'published'\n"
+                 "fig, ax = plt.subplots(figsize=(4, 3))\n"
+                 "ax.plot([1, 2, 3], [1, 4, 9])\n"
+                 "ax.set_title('Figurtittel ' + lang)\n"
+                 "outputs.save_figure(fig, f'10_{what}_{lang}', export_dir)\n"
+                 "outputs.save_table(frame[['source_id']].head(2), f'10_{what}_{lang}', export_dir)\n"
+                 "if extra:\n"
+                 "    outputs.save_table(frame[['source_id']].head(1), f'10_extra_{lang}', export_dir)"),
+    ])
+
+
+def red_pixels(png: Path) -> int:
+    """Number of strongly red pixels (the stamp's colour) in a PNG file."""
+    import matplotlib.image as mpimg
+
+    rgb = mpimg.imread(png)[..., :3]
+    return int(((rgb[..., 0] > 0.6) & (rgb[..., 1] < 0.25) & (rgb[..., 2] < 0.25)).sum())
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` (relative POSIX path -> bytes)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_is_synthetic_and_the_loaders_set_and_clear_the_mark(tmp_path):
+    import pandas as pd
+
+    from analysis import data as hd
+    from analysis import outputs
+
+    assert outputs.is_synthetic(pd.DataFrame({"source_id": ["ehelse_2021", "My_SYNTHETIC_set"]}))
+    assert not outputs.is_synthetic(pd.DataFrame({"source_id": ["ehelse_2021", None]}))
+    assert not outputs.is_synthetic(pd.DataFrame({"value": [1]}))
+    synthetic = synthetic_series(tmp_path / "fake.csv")
+    real = tmp_path / "real.csv"
+    real.write_text("period,measure,sender,receiver,value,source_id\n2020,total,all,all,5,my_count\n",
+                    encoding="utf-8")
+    try:
+        hd.load_series(synthetic)
+        assert outputs.synthetic_marked()
+        hd.load_series(real)  # other data clear the mark
+        assert not outputs.synthetic_marked()
+        hd.load_data(synthetic)
+        assert outputs.synthetic_marked()
+        hd.load_data("")  # the published figures clear it too
+        assert not outputs.synthetic_marked()
+    finally:
+        outputs.mark_synthetic(False)
+
+
+def test_save_figure_stamps_and_save_table_marks_synthetic_outputs(tmp_path):
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from analysis import outputs
+
+    def figure() -> Figure:
+        fig = Figure(figsize=(4, 3))
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], color="#1f77b4")
+        ax.set_title("Meldinger  per år")
+        return fig
+
+    frame = pd.DataFrame({"year": [2020, 2021], "value": [193, 284]})
+    plain_fig = figure()
+    outputs.save_figure(plain_fig, "10_plain_nb", tmp_path)
+    outputs.save_table(frame, "10_plain_nb", tmp_path)
+    outputs.mark_synthetic()
+    try:
+        fake_fig = figure()
+        outputs.save_figure(fake_fig, "10_fake_nb", tmp_path)
+        outputs.save_figure(fake_fig, "10_fake_nb", tmp_path)  # a second save does not stamp twice
+        outputs.save_table(frame, "10_fake_en", tmp_path)
+        stamped_in_memory = Figure()
+        outputs.save_figure(stamped_in_memory, "10_nothing_en", "")  # no export folder: still stamped inline
+    finally:
+        outputs.mark_synthetic(False)
+
+    assert red_pixels(tmp_path / "figures/10_plain_nb.png") == 0
+    assert red_pixels(tmp_path / "figures/10_fake_nb.png") > 500
+    assert [t.get_text() for t in fake_fig.texts] == ["SYNTETISKE DATA", "SYNTETISKE DATA: oppdiktede tall til øving"]
+    assert stamped_in_memory.texts[0].get_text() == "SYNTHETIC DATA"
+    svg = (tmp_path / "figures/10_fake_nb.svg").read_text(encoding="utf-8")
+    assert 'id="hm-synthetic-stamp-across"' in svg and 'id="hm-synthetic-stamp-corner"' in svg
+    assert "hm-synthetic" not in (tmp_path / "figures/10_plain_nb.svg").read_text(encoding="utf-8")
+
+    assert (tmp_path / "tables/10_plain_nb.csv").read_text(encoding="utf-8") == "year,value\n2020,193\n2021,284\n"
+    assert (tmp_path / "tables/10_fake_en.csv").read_text(encoding="utf-8") == (
+        "data_note,year,value\nsynthetic,2020,193\nsynthetic,2021,284\n")
+    assert list(frame.columns) == ["year", "value"]  # the caller's frame is not changed
+
+    # alternative text: the figure's own title (whitespace folded), then the stamp
+    assert outputs.figure_title(plain_fig) == "Meldinger per år"
+    assert outputs.alt_text(fake_fig) == "Meldinger per år (SYNTETISKE DATA: oppdiktede tall til øving)"
+    both = Figure()
+    left, right = both.subplots(1, 2)
+    left.set_title("A")
+    right.set_title("B")
+    assert outputs.figure_title(both) == "A; B"
+    both.suptitle("Overtittel")
+    assert outputs.figure_title(both) == "Overtittel"
+    assert outputs.alt_text(Figure()) == ""
+
+
+def test_kernel_report_reads_both_marker_forms():
+    line = provenance.MARKER + '{"read": ["/d/a.csv"], "written": ["/o/figures/x.png"], "synthetic": true}'
+    got = provenance.kernel_report("other output\n" + line + "\n")
+    assert got == provenance.KernelReport(("/d/a.csv",), ("/o/figures/x.png",), True)
+    assert provenance.kernel_report(provenance.MARKER + '["/d/a.csv"]') == provenance.KernelReport(("/d/a.csv",))
+    assert provenance.kernel_report("no marker here") is None
+
+
+def test_banner_on_synthetic_pages_only():
+    nb = new_notebook(cells=[new_markdown_cell("# T\n\nText.")])
+    for lang, words in (("nb", "SYNTETISKE DATA – oppdiktede tall til øving, ikke ekte meldingstall"),
+                        ("en", "SYNTHETIC DATA – invented numbers for practice, not real message counts")):
+        for with_code in (False, True):
+            page = report_html.export_html(nb, with_code=with_code, title="T", lang=lang, synthetic=True)
+            body = page[page.index("<main>"):]
+            assert body.index(words) < body.index("<h1")  # at the top, before the title
+            assert report_html.read_meta(page)["helsemeldinger:synthetic"] == "true"
+        plain = report_html.export_html(nb, with_code=False, title="T", lang=lang)
+        assert "hm-synthetic" not in plain[plain.index("<main>"):] and words not in plain
+
+
+def test_user_data_gets_its_own_folder_and_stale_outputs_are_removed(tmp_path, monkeypatch, capsys):
+    """The reviewer's case: a synthetic run, then a published run, in one folder; then --data in its own."""
+    top = tmp_path / "reports"
+    monkeypatch.setattr(paths, "REPORTS_DIR", top)
+    monkeypatch.setattr(paths, "EXECUTED_DIR", tmp_path / "build" / "executed")
+    nbdir = tmp_path / "nb"
+    export_notebook(nbdir)
+    data = synthetic_series(tmp_path / "my synthetic.csv")
+    cli = ["--notebooks", str(nbdir), "--jobs", "2"]
+
+    # 1. synthetic data forced into the published folder with --out, then 2. a plain run there
+    assert reports.run([*cli, "--data", str(data), "--out", str(top), "-p", "extra=True"]) == 0
+    assert sorted(files_under(top / "figures")) == ["10_series_en.png", "10_series_en.svg",
+                                                    "10_series_nb.png", "10_series_nb.svg"]
+    assert "10_extra_nb.csv" in files_under(top / "tables")
+    assert reports.run(cli) == 0
+    printed = capsys.readouterr().out
+    assert sorted(files_under(top / "figures")) == ["10_published_en.png", "10_published_en.svg",
+                                                    "10_published_nb.png", "10_published_nb.svg"]
+    assert sorted(files_under(top / "tables")) == ["10_published_en.csv", "10_published_nb.csv"]
+    assert "removed (not written by this run): figures/10_series_nb.png" in printed
+    assert "removed (not written by this run): tables/10_extra_en.csv" in printed
+    index = (top / "index.html").read_text(encoding="utf-8")
+    assert "10_series" not in index and "SYNTETISKE DATA" not in index and "SYNTHETIC DATA" not in index
+    for page in (top / "briefing").glob("*.html"):
+        assert "SYNTETISKE DATA" not in page.read_text(encoding="utf-8")
+    assert red_pixels(top / "figures/10_published_nb.png") == 0
+    published_files = {k: v for k, v in files_under(top).items() if k not in ("index.html", reports.STATE_FILE)}
+
+    # 3. --data without --out: a folder of its own; the published files are not touched
+    assert reports.run([*cli, "--data", str(data)]) == 0
+    printed = capsys.readouterr().out
+    own = top / "data" / "my_synthetic"
+    assert f"Reports on my synthetic.csv (SYNTHETIC data) are in {own}/" in printed
+    assert {k: v for k, v in files_under(top).items()
+            if k not in ("index.html", reports.STATE_FILE) and not k.startswith("data/")} == published_files
+    assert (tmp_path / "build" / "executed" / "data" / "my_synthetic" / "nb" / "10_export.ipynb").exists()
+    assert sorted(files_under(own / "figures")) == ["10_series_en.png", "10_series_en.svg",
+                                                    "10_series_nb.png", "10_series_nb.svg"]
+    assert red_pixels(own / "figures/10_series_nb.png") > 100  # the kernel stamped the figure
+    assert (own / "tables/10_series_en.csv").read_text(encoding="utf-8").startswith(
+        "data_note,source_id\nsynthetic,synthetic_test\n")
+    banners = {"nb": "SYNTETISKE DATA – oppdiktede tall til øving, ikke ekte meldingstall",
+               "en": "SYNTHETIC DATA – invented numbers for practice, not real message counts"}
+    for audience in ("briefing", "teaching"):
+        for lang, words in banners.items():
+            page = (own / audience / f"10_export_{lang}.html").read_text(encoding="utf-8")
+            assert words in page, (audience, lang)
+            # the figure shown in the page carries its title and the stamp as alternative text
+            stamp = "SYNTETISKE DATA: oppdiktede tall til øving" if lang == "nb" else \
+                "SYNTHETIC DATA: invented numbers for practice"
+            assert f'alt="Figurtittel {lang} ({stamp})"' in page
+    own_index = (own / "index.html").read_text(encoding="utf-8")
+    assert banners["nb"] in own_index and banners["en"] in own_index
+    assert "reports on my synthetic.csv" in own_index and 'href="../../index.html"' in own_index
+    assert 'href="briefing/10_export_nb.html"' in own_index
+    top_index = (top / "index.html").read_text(encoding="utf-8")
+    link = top_index[top_index.index('href="data/my_synthetic/index.html"'):]
+    assert link.startswith('href="data/my_synthetic/index.html">my synthetic.csv</a>')
+    assert "SYNTHETIC DATA" in link[:link.index("</li>")]
+    assert 'href="briefing/10_export_nb.html"' in top_index  # still the published reports' index
+
+
+def test_stale_removal_spares_failed_notebooks_and_shared_numbers(tmp_path, capsys):
+    nbdir = tmp_path / "nb"
+    ok_notebook(nbdir)
+    failing_notebook(nbdir)
+    ok_notebook(nbdir, "40_twin_a")
+    ok_notebook(nbdir, "40_twin_b")
+    out = tmp_path / "out"
+    old = {
+        "figures/10_old_nb.png": False,  # 10_ok rendered and did not write it: removed
+        "tables/10_old_en.csv": False,
+        "briefing/10_ok.html": False,  # a page from when 10_ok had no lang parameter
+        "teaching/10_ok_en.html": False,  # not rendered this run (-p lang=nb): stale
+        "figures/100_other_nb.png": True,  # another number
+        "tables/20_old_nb.csv": True,  # 20_fails failed: keeps its files and pages
+        "briefing/20_fails_nb.html": True,
+        "figures/40_twin_nb.png": True,  # 40_twin_b shares the number and did not run
+        "briefing/40_twin_b_nb.html": True,
+        "briefing/10_ok_extra_nb.html": True,  # not a page name of 10_ok
+        "tables/.10_hidden.csv.tmp": True,
+    }
+    for name in old:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text("old", encoding="utf-8")
+    code = build(tmp_path, nbdir, "--only", "10_ok", "--only", "20_fails", "--only", "40_twin_a", "-p", "lang=nb")
+    assert code == reports.EXIT_FAILED
+    for name, kept in old.items():
+        assert (out / name).exists() == kept, name
+    assert (out / "briefing/10_ok_nb.html").exists() and (out / "briefing/40_twin_a_nb.html").exists()
+    assert "removed (not written by this run): briefing/10_ok.html" in capsys.readouterr().out

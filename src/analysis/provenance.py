@@ -19,34 +19,74 @@ from pathlib import Path
 from analysis import __version__, paths
 from analysis.i18n import pick
 
-# Code run in the kernel before anything else (fill in with HOOK_SOURCE.format(roots=[folders])): record
-# every regular file opened for reading below one of the folders in `_hm_opened`; END_SOURCE prints it as JSON
-# on a line starting with MARKER.
+# Code run in the kernel before anything else (fill in with HOOK_SOURCE.format(roots=[folders],
+# write_roots=[folders])): record every regular file opened for reading below one of `roots` in `_hm_opened`,
+# and every file opened for writing below one of `write_roots` (the export folder) in `_hm_written`.
+# END_SOURCE prints both, and whether analysis.outputs holds the synthetic-data mark, as one JSON object on a
+# line starting with MARKER (read with :func:`kernel_report`).
 MARKER = "HELSEMELDINGER-DATA-FILES "
+PROVENANCE_TAG = "hm-provenance"  # the tag of the audit cells (left out of every page)
 HOOK_SOURCE = """\
-def _hm_install_hook(roots):
+def _hm_install_hook(roots, write_roots):
     import os, sys
-    opened = set()
+    opened, written = set(), set()
     roots = tuple(os.path.join(os.path.realpath(r), "") for r in roots)
+    write_roots = tuple(os.path.join(os.path.realpath(r), "") for r in write_roots)
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT
     def hook(event, args):
         if event != "open" or not args:
             return
-        path, mode = args[0], (args[1] if len(args) > 1 else None)
-        if not isinstance(path, (str, os.PathLike)) or (isinstance(mode, str) and set(mode) & set("wax+")):
+        path = args[0]
+        mode = args[1] if len(args) > 1 else None
+        flags = args[2] if len(args) > 2 else 0
+        if not isinstance(path, (str, os.PathLike)):
             return
+        if isinstance(mode, str):
+            writes = bool(set(mode) & set("wax+"))
+        else:
+            writes = isinstance(flags, int) and bool(flags & write_flags)
         try:
             real = os.path.realpath(os.fspath(path))
         except (TypeError, ValueError, OSError):
             return
-        if real.startswith(roots) and os.path.isfile(real):
+        if writes:
+            if write_roots and real.startswith(write_roots):
+                written.add(real)
+        elif real.startswith(roots) and os.path.isfile(real):
             opened.add(real)
     sys.addaudithook(hook)
-    return opened
-_hm_opened = _hm_install_hook({roots!r})
+    return opened, written
+_hm_opened, _hm_written = _hm_install_hook({roots!r}, {write_roots!r})
 del _hm_install_hook"""
 END_SOURCE = f"""\
-import json as _hm_json
-print({MARKER!r} + _hm_json.dumps(sorted(_hm_opened)))"""
+import json as _hm_json, sys as _hm_sys
+_hm_outputs = _hm_sys.modules.get("analysis.outputs")
+_hm_synthetic = bool(getattr(_hm_outputs, "synthetic_marked", lambda: False)())
+print({MARKER!r} + _hm_json.dumps({{"read": sorted(_hm_opened), "written": sorted(_hm_written),
+                                   "synthetic": _hm_synthetic}}))"""
+
+
+@dataclass(frozen=True)
+class KernelReport:
+    """What the audit cells saw in one kernel: data files read, export files written, synthetic-data mark."""
+
+    read: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()
+    synthetic: bool = False
+
+
+def kernel_report(text: str) -> KernelReport | None:
+    """Parse the MARKER line printed by END_SOURCE out of `text`; None when there is none."""
+    import json
+
+    for line in text.splitlines():
+        if line.startswith(MARKER):
+            got = json.loads(line[len(MARKER):])
+            if isinstance(got, list):  # the older form: only the files read
+                return KernelReport(tuple(got))
+            return KernelReport(tuple(got.get("read", ())), tuple(got.get("written", ())),
+                                bool(got.get("synthetic", False)))
+    return None
 
 
 @dataclass(frozen=True)

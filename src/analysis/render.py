@@ -8,7 +8,6 @@ ports (jupyter_client picks a free TCP port and releases it before the kernel bi
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -21,9 +20,15 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 from analysis import paths
-from analysis.provenance import END_SOURCE, HOOK_SOURCE, MARKER, footer_html, make_provenance
-
-PROVENANCE_TAG = "hm-provenance"
+from analysis.provenance import (
+    END_SOURCE,
+    HOOK_SOURCE,
+    PROVENANCE_TAG,
+    KernelReport,
+    footer_html,
+    kernel_report,
+    make_provenance,
+)
 
 
 class IpcKernelManager(AsyncKernelManager):
@@ -57,6 +62,7 @@ class Task:
     timeout: int = 600
     built: str = ""
     commit: tuple[str | None, bool | None] = (None, None)
+    synthetic: bool = False  # the data file given to this notebook is synthetic (see analysis.outputs)
 
     @property
     def name(self) -> str:
@@ -91,6 +97,8 @@ class Outcome:
     teaching: Path | None = None
     error: str = ""
     data_files: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # files the kernel wrote into the export folder
+    synthetic: bool = False  # the page carries the synthetic-data banner
 
 
 def _hook_roots(parameters: dict[str, object]) -> list[str]:
@@ -101,12 +109,18 @@ def _hook_roots(parameters: dict[str, object]) -> list[str]:
     return roots
 
 
+def _write_roots(parameters: dict[str, object]) -> list[str]:
+    export_dir = parameters.get("export_dir")
+    return [str(paths.resolve(export_dir))] if isinstance(export_dir, str) and export_dir else []
+
+
 def prepare(notebook: Path, parameters: dict[str, object]):
     """Return the notebook with the data-file audit cells (tagged hm-provenance) added first and last."""
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
-    hook = nbformat.v4.new_code_cell(HOOK_SOURCE.format(roots=_hook_roots(parameters)))
+    hook = nbformat.v4.new_code_cell(HOOK_SOURCE.format(roots=_hook_roots(parameters),
+                                                        write_roots=_write_roots(parameters)))
     end = nbformat.v4.new_code_cell(END_SOURCE)
     for cell in (hook, end):
         cell.metadata["tags"] = [PROVENANCE_TAG]
@@ -114,16 +128,21 @@ def prepare(notebook: Path, parameters: dict[str, object]):
     return nb
 
 
-def data_files_read(nb) -> list[str]:
-    """Return the data files the audit cell of an executed notebook reported."""
+def audit(nb) -> KernelReport:
+    """Return what the audit cells of an executed notebook reported (files read and written, synthetic mark)."""
     for cell in reversed(nb.cells):
         if PROVENANCE_TAG not in cell.get("metadata", {}).get("tags", []):
             continue
         for out in cell.get("outputs", []):
-            for line in out.get("text", "").splitlines():
-                if line.startswith(MARKER):
-                    return list(json.loads(line[len(MARKER):]))
-    return []
+            got = kernel_report(out.get("text", ""))
+            if got is not None:
+                return got
+    return KernelReport()
+
+
+def data_files_read(nb) -> list[str]:
+    """Return the data files the audit cell of an executed notebook reported."""
+    return list(audit(nb).read)
 
 
 def _error_text(exc: BaseException, executed: Path) -> str:
@@ -169,19 +188,22 @@ def render(task: Task, announce: bool = True) -> Outcome:
         )
         executed_at = time.perf_counter()
         nb = nbformat.read(task.executed, as_version=4)
-        files = data_files_read(nb)
+        seen = audit(nb)
+        files = list(seen.read)
+        synthetic = task.synthetic or seen.synthetic
         nb = select_language(nb, task.lang)
         used = {**task.defaults, **task.parameters}
         prov = make_provenance(task.notebook, used, files, task.built, task.commit)
         title = notebook_title(nb, task.notebook.stem)
         summary = notebook_summary(nb, task.lang)
         common = dict(title=title, summary=summary, footer=footer_html(prov, task.lang or "en"),
-                      lang=task.lang, notebook=task.notebook.name, built=task.built)
+                      lang=task.lang, notebook=task.notebook.name, built=task.built, synthetic=synthetic)
         briefing = export_html(nb, with_code=False, **common)
         teaching = export_html(nb, with_code=True, **common)
         write_atomic(task.briefing, briefing)  # both pages exist as text before either file is replaced
         write_atomic(task.teaching, teaching)
         return Outcome(task.name, True, time.perf_counter() - start, executed_at - start,
-                       task.briefing, task.teaching, data_files=files)
+                       task.briefing, task.teaching, data_files=files, written=list(seen.written),
+                       synthetic=synthetic)
     except Exception as exc:  # one failure must not stop the batch
         return Outcome(task.name, False, time.perf_counter() - start, error=_error_text(exc, task.executed))

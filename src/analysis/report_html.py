@@ -8,7 +8,9 @@ as written (no MathJax); write formulas in plain text or code.
 Cell tags a notebook can use: ``lang-nb`` / ``lang-en`` (the cell appears only in that language's pages),
 ``remove-cell``, ``remove-input``, ``remove-output``. A briefing page also leaves out stderr output
 (warnings). A figure's alternative text can be given with
-``display(fig, metadata={"image/png": {"alt": "..."}})``; otherwise a generic one in the page's language is used.
+``display(fig, metadata={"image/png": {"alt": "..."}})``; a figure shown after :func:`analysis.outputs.save_figure`
+was first called carries its own title; otherwise a generic text in the page's language is used.
+A page built from synthetic data starts with a banner saying so (:data:`SYNTHETIC_BANNER`).
 The title of a page is the first ``#`` or ``##`` heading a reader sees; its one-line summary is the
 notebook metadata ``helsemeldinger.summary`` (text or ``{"nb": ..., "en": ...}``), else the first sentence
 after the title.
@@ -45,6 +47,11 @@ footer.hm-provenance dd { margin: 0; overflow-wrap: anywhere; }
 footer.hm-provenance ul { margin: 0; padding-left: 1.2rem; }
 @media print { main { max-width: none; padding: 0; } }
 """
+STYLE_SYNTHETIC = """
+.hm-synthetic { margin: 0 0 1.5rem; padding: 0.8rem 1rem; border: 4px solid #c00000; background: #fff0f0;
+  color: #8b0000; font: bold 1.2rem/1.4 system-ui, sans-serif; text-align: center; letter-spacing: 0.02em; }
+.hm-synthetic p { margin: 0; }
+"""
 TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
@@ -56,6 +63,7 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 <meta name="helsemeldinger:lang" content="{{ resources.hm_lang | e }}">
 <meta name="helsemeldinger:audience" content="{{ resources.hm_audience | e }}">
 <meta name="helsemeldinger:built" content="{{ resources.hm_built | e }}">
+<meta name="helsemeldinger:synthetic" content="{{ resources.hm_synthetic | e }}">
 <style type="text/css">{{ resources.hm_style }}</style>
 {%- endblock html_head_css -%}
 {% block data_png scoped %}
@@ -69,6 +77,10 @@ alt="{{ (output.metadata.get('image/png', {}).get('alt') or resources.hm_image_a
 >
 </div>
 {%- endblock data_png %}
+{% block body_header %}
+{{ super() }}
+{{ resources.hm_banner }}
+{% endblock body_header %}
 {% block body_footer %}
 {{ resources.hm_footer }}
 </main>
@@ -77,6 +89,11 @@ alt="{{ (output.metadata.get('image/png', {}).get('alt') or resources.hm_image_a
 """
 # Alternative text for a figure without its own (give one with display(fig, metadata={"image/png": {"alt": ...}})).
 IMAGE_ALT = {"nb": "Figur: se teksten rundt for hva den viser", "en": "Figure: the surrounding text says what it shows"}
+# The banner at the top of every page (and the index) built from synthetic data (see analysis.outputs).
+SYNTHETIC_BANNER = {
+    "nb": "SYNTETISKE DATA – oppdiktede tall til øving, ikke ekte meldingstall",
+    "en": "SYNTHETIC DATA – invented numbers for practice, not real message counts",
+}
 # Tags a notebook author can put on cells (the usual Jupyter Book / nbconvert names).
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "hm-provenance"}
 REMOVE_INPUT_TAGS = {"remove-input", "remove_input", "hide-input"}
@@ -173,8 +190,12 @@ def export_html(
     lang: str | None = None,
     notebook: str = "",
     built: str = "",
+    synthetic: bool = False,
 ) -> str:
-    """Return one self-contained HTML page for an executed notebook: with code cells or without."""
+    """Return one self-contained HTML page for an executed notebook: with code cells or without.
+
+    With `synthetic`, the page starts with the synthetic-data banner.
+    """
     doc = _strip(nb, briefing=not with_code)
     doc.metadata["title"] = title
     exporter = _exporter(with_code, lang or "en")
@@ -185,11 +206,20 @@ def export_html(
         "hm_notebook": notebook,
         "hm_audience": "teaching" if with_code else "briefing",
         "hm_built": built,
-        "hm_style": STYLE,
+        "hm_style": STYLE + STYLE_SYNTHETIC,
         "hm_image_alt": IMAGE_ALT.get(lang or "en", IMAGE_ALT["en"]),
+        "hm_banner": synthetic_banner(lang) if synthetic else "",
+        "hm_synthetic": "true" if synthetic else "false",
     }
     body, _ = exporter.from_notebook_node(doc, resources=resources)
     return body
+
+
+def synthetic_banner(lang: str | None = None) -> str:
+    """Return the synthetic-data banner as HTML: in `lang`, or in every language when it is None."""
+    langs = [lang] if lang in SYNTHETIC_BANNER else list(SYNTHETIC_BANNER)
+    lines = "".join(f'<p lang="{x}">{html.escape(SYNTHETIC_BANNER[x])}</p>' for x in langs)
+    return f'<div class="hm-synthetic" role="note">{lines}</div>'
 
 
 # ---------------------------------------------------------------- title and summary
@@ -387,6 +417,7 @@ th { background: #f0f0f0; }
 .hm-stale { color: #a00; font-weight: bold; }
 .hm-files { columns: 2; font-size: 0.85rem; }
 footer { margin-top: 2rem; font-size: 0.8rem; color: #444; border-top: 2px solid #888; padding-top: 0.5rem; }
+.hm-synthetic-label { color: #c00000; font-weight: bold; }
 """
 
 
@@ -395,9 +426,22 @@ def index_html(
     figures: list[str],
     tables: list[str],
     footer: str,
+    *,
+    data_name: str = "",
+    data_path: str = "",
+    synthetic: bool = False,
+    data_sets: list[Mapping[str, str]] | None = None,
+    up: str = "",
+    built: str = "",
 ) -> str:
-    """Return reports/index.html: one row per report (title, one-line summary, language, both audiences)."""
+    """Return an index page: one row per report (title, one-line summary, language, both audiences).
+
+    `data_name` (the file name of a user's data) makes it the index of reports on that file; `synthetic`
+    puts the synthetic-data banner on top; `data_sets` lists report sets on users' files (href, name, path,
+    built, synthetic) in folders below; `up` links back to the index of the published reports.
+    """
     e = html.escape
+    synthetic_label = ('<br><span class="hm-synthetic-label">SYNTETISKE DATA / SYNTHETIC DATA</span>')
     rows = []
     for ent in entries:
         stale = (
@@ -405,9 +449,10 @@ def index_html(
             "/ The last build failed; this is the previous version.</span>"
             if ent.get("stale") else ""
         )
+        fake = synthetic_label if ent.get("synthetic") else ""
         teaching = f'<a href="{e(ent["teaching"])}">kode / code</a>' if ent.get("teaching") else "–"
         rows.append(
-            f"<tr><td><a href=\"{e(ent['briefing'])}\">{e(ent['title'])}</a>{stale}</td>"
+            f"<tr><td><a href=\"{e(ent['briefing'])}\">{e(ent['title'])}</a>{fake}{stale}</td>"
             f"<td>{e(ent.get('summary', ''))}</td><td>{e(ent.get('lang', '') or '–')}</td>"
             f"<td>{teaching}</td><td><code>{e(ent['notebook'])}</code></td>"
             f"<td><time>{e(ent.get('built', ''))}</time></td></tr>"
@@ -419,17 +464,42 @@ def index_html(
         return '<ul class="hm-files">' + "".join(
             f'<li><a href="{e(folder)}/{e(n)}">{e(n)}</a></li>' for n in names) + "</ul>"
 
+    sets = ""
+    if data_sets:
+        items = "".join(
+            f'<li><a href="{e(d["href"])}">{e(d["name"])}</a> (<code>{e(d.get("path", ""))}</code>'
+            f'{", bygget / built <time>" + e(d["built"]) + "</time>" if d.get("built") else ""})'
+            f'{synthetic_label if d.get("synthetic") else ""}</li>'
+            for d in data_sets)
+        sets = (f'<h2>Rapporter på egne data / reports on your own data</h2>\n<p>Bygget med '
+                f'<code>--data</code>, hver i sin egen mappe; tallene er ikke de publiserte. / Built with '
+                f'<code>--data</code>, each in a folder of its own; the numbers are not the published ones.</p>\n'
+                f'<ul>{items}</ul>\n')
+    if data_name:
+        heading = f"helsemeldinger: rapporter på / reports on {data_name}"
+        intro_data = (f"<p><strong>Data: <code>{e(data_path or data_name)}</code></strong> – en egen datafil, ikke "
+                      "de publiserte tallene. / a data file of its own, not the published figures.</p>\n")
+    else:
+        heading = "helsemeldinger: rapporter / reports"
+        intro_data = ""
+    banner = synthetic_banner(None) if synthetic else ""
+    up_link = f'<p><a href="{e(up)}">← publiserte rapporter / published reports</a></p>\n' if up else ""
     return f"""<!DOCTYPE html>
 <html lang="nb">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>helsemeldinger: rapporter / reports</title>
-<style>{INDEX_STYLE}</style>
+<meta name="helsemeldinger:data-name" content="{e(data_name)}">
+<meta name="helsemeldinger:data" content="{e(data_path)}">
+<meta name="helsemeldinger:synthetic" content="{'true' if synthetic else 'false'}">
+<meta name="helsemeldinger:built" content="{e(built)}">
+<title>{e(heading)}</title>
+<style>{INDEX_STYLE}{STYLE_SYNTHETIC}</style>
 </head>
 <body>
 <main>
-<h1>helsemeldinger: rapporter / reports</h1>
+{banner}{up_link}<h1>{e(heading)}</h1>
+{intro_data}
 <p>Elektroniske meldinger i helsenettet. Hver rapport finnes uten kode (til lesere: <code>briefing/</code>) og
 med kode (til undervisning: <code>teaching/</code>), på bokmål (nb) og engelsk (en). Hver rapport sier nederst
 hvilke data, parametere og hvilken versjon den er bygget fra.<br>
@@ -447,7 +517,7 @@ Each report ends with the data, parameters and version it was built from.</i></p
 {file_list(figures, "figures")}
 <h2>Tabeller / tables (CSV, UTF-8)</h2>
 {file_list(tables, "tables")}
-{footer}
+{sets}{footer}
 </main>
 </body>
 </html>

@@ -7,6 +7,15 @@ with an ``export_dir`` parameter write figures to ``reports/figures/`` and table
 ``reports/index.html`` lists every report. Arguments are checked (parameters, data file) before any kernel
 starts; one failing notebook does not stop the others, keeps its previous HTML, and makes the exit code 1.
 
+A run on a user's file (``--data FILE``) writes a set of its own to ``reports/data/<file stem>/`` (index,
+briefing/, teaching/, figures/, tables/; executed notebooks in ``build/executed/data/<file stem>/``), so the
+published reports are never touched by it; ``reports/index.html`` links to every such set. ``--out`` and
+``--build`` override the folders. After a run, each notebook that rendered in every language loses the pages,
+figures and tables it did not write this time (left over from a run with other parameters or data): pages
+``<stem>[_<lang>].html``, and figures and tables named ``<NN>_...`` after the notebook's leading number. A
+notebook that failed keeps all its old files. Data whose source_id contains "synthetic" are marked on every
+page (banner), in the index, on every figure (stamp) and in every table (column ``data_note``).
+
 Reproducibility: two builds on the same inputs write byte-identical tables (CSV) and figures (PNG, SVG), and
 HTML pages that differ only in the provenance footer's build time and git commit (set SOURCE_DATE_EPOCH to
 fix the build time too). ``--jobs N`` gives the same files as a serial build.
@@ -17,6 +26,8 @@ from __future__ import annotations
 import argparse
 import ast
 import html
+import json
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +41,8 @@ from analysis.render import Outcome, Task, render
 DEFAULT_TIMEOUT = 600  # seconds per cell; papermill's own default is to wait forever
 EXIT_FAILED = 1  # at least one notebook failed
 EXIT_USAGE = 2  # bad arguments or data file: nothing was run
+USER_DATA_FOLDER = "data"  # reports/data/<file stem>/: report sets on users' files
+STATE_FILE = ".index-state.json"  # what the last run into a folder knew, to rewrite its index later
 
 
 def discover(only: Sequence[str] | None = None, notebooks_dir: str | Path | None = None) -> list[Path]:
@@ -117,11 +130,31 @@ def check_values(overrides: dict[str, object]) -> None:
 
 def check_data(data: str | Path, convention: object = None) -> Path:
     """Load a user's data file once in this process so a bad file stops here, before any kernel starts."""
+    return load_checked(data, convention)[0]
+
+
+def load_checked(data: str | Path, convention: object = None) -> tuple[Path, bool]:
+    """Load a user's data file (so a bad file stops here); return its absolute path and whether it is synthetic."""
     from analysis.data import load_data
+    from analysis.outputs import is_synthetic
 
     path = Path(data).expanduser().resolve()
-    load_data(path, convention if isinstance(convention, str) and convention else None)
-    return path
+    frame = load_data(path, convention if isinstance(convention, str) and convention else None)
+    return path, is_synthetic(frame)
+
+
+def data_set_name(data: str | Path) -> str:
+    """The folder name for reports on a user's file: its stem, anything but letters, digits, . _ - made _."""
+    return re.sub(r"[^\w.-]+", "_", Path(data).stem).strip("._") or "data"
+
+
+def default_folders(data: Path | None) -> tuple[Path, Path]:
+    """Return (reports folder, executed-notebooks folder): reports/ and build/executed/, or for a user's file
+    reports/data/<stem>/ and build/executed/data/<stem>/."""
+    if data is None:
+        return paths.REPORTS_DIR, paths.EXECUTED_DIR
+    name = data_set_name(data)
+    return paths.REPORTS_DIR / USER_DATA_FOLDER / name, paths.EXECUTED_DIR / USER_DATA_FOLDER / name
 
 
 def plan(
@@ -130,16 +163,22 @@ def plan(
     data: Path | None,
     out_dir: Path,
     build_dir: Path,
+    synthetic: bool = False,
     **task_kw: object,
 ) -> list[Task]:
-    """Return one task per notebook and language, injecting only the parameters each notebook declares."""
+    """Return one task per notebook and language, injecting only the parameters each notebook declares.
+
+    `synthetic` (the data file is synthetic) marks the pages of the notebooks that are given the file.
+    """
     tasks = []
     for nb in notebooks:
         declared = notebook_parameters(nb)
         params = {k: v for k, v in overrides.items() if k in declared and k != "lang"}
+        given_data = False
         if data is not None:
             if "data_path" in declared:
                 params["data_path"] = str(data)
+                given_data = True
             else:
                 print(f"note: {nb.stem} has no data_path parameter; it runs on its own data", flush=True)
         if "export_dir" in declared and "export_dir" not in overrides:
@@ -150,7 +189,8 @@ def plan(
             langs = [None]
         for lang in langs:
             injected = dict(params, **({"lang": lang} if lang else {}))
-            tasks.append(Task(nb, lang, injected, declared, out_dir, build_dir, **task_kw))
+            tasks.append(Task(nb, lang, injected, declared, out_dir, build_dir,
+                              synthetic=synthetic and given_data, **task_kw))
     return tasks
 
 
@@ -179,11 +219,95 @@ def run_batch(tasks: Sequence[Task], jobs: int = 1) -> list[Outcome]:
     return [done[i] for i in range(total)]
 
 
+# ---------------------------------------------------------------- stale outputs
+
+def notebook_number(notebook: Path) -> str | None:
+    """The leading number of a notebook's name ("03" for 03_trend_models), which prefixes its figures and tables."""
+    m = re.match(r"(\d+)", notebook.stem)
+    return m.group(1) if m else None
+
+
+def page_names(notebook: Path) -> set[str]:
+    """The file names a notebook's pages can have in briefing/ and teaching/: `<stem>.html`, `<stem>_<lang>.html`."""
+    return {f"{notebook.stem}.html"} | {f"{notebook.stem}_{lang}.html" for lang in LANGS}
+
+
+def remove_stale(
+    out_dir: Path, tasks: Sequence[Task], outcomes: Sequence[Outcome], all_notebooks: Sequence[Path]
+) -> list[Path]:
+    """Delete what this run did not write of each notebook whose every task rendered; return what was deleted.
+
+    Pages: ``briefing/`` and ``teaching/`` files named for the notebook. Figures and tables: files in
+    ``figures/`` and ``tables/`` starting ``<NN>_`` (the notebook's leading number), only when the notebook
+    exported into `out_dir` and every notebook in the folder with that number rendered. A notebook with a
+    failed task keeps all its files.
+    """
+    out_dir = out_dir.resolve()
+    written: set[Path] = set()
+    by_notebook: dict[Path, list[tuple[Task, Outcome]]] = {}
+    for task, outcome in zip(tasks, outcomes, strict=True):
+        by_notebook.setdefault(task.notebook, []).append((task, outcome))
+        written.update(Path(f).resolve() for f in outcome.written)
+        written.update(p.resolve() for p in (outcome.briefing, outcome.teaching) if p is not None)
+    rendered = {nb.name for nb, runs in by_notebook.items() if all(o.ok for _, o in runs)}
+    same_number: dict[str, set[str]] = {}
+    for nb in list(all_notebooks) + list(by_notebook):
+        number = notebook_number(nb)
+        if number is not None:
+            same_number.setdefault(number, set()).add(nb.name)
+
+    doomed: list[Path] = []
+    for nb, runs in by_notebook.items():
+        if nb.name not in rendered:
+            continue
+        for audience in ("briefing", "teaching"):
+            doomed += [out_dir / audience / name for name in sorted(page_names(nb))]
+        number = notebook_number(nb)
+        exports_here = all(
+            isinstance(t.parameters.get("export_dir"), str)
+            and paths.resolve(str(t.parameters["export_dir"])).resolve() == out_dir
+            for t, _ in runs
+        )
+        if number is None or not exports_here or not same_number[number] <= rendered:
+            continue
+        for folder in ("figures", "tables"):
+            if (out_dir / folder).is_dir():
+                doomed += sorted(p for p in (out_dir / folder).iterdir()
+                                 if p.is_file() and p.name.startswith(f"{number}_"))
+    removed = []
+    for path in doomed:
+        if path.is_file() and path.resolve() not in written:
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 # ---------------------------------------------------------------- index
 
+def _data_sets(out_dir: Path) -> list[dict[str, object]]:
+    """The report sets on users' files below out_dir/data/, as read from their own index pages."""
+    from analysis.report_html import read_meta
+
+    sets = []
+    for index in sorted((out_dir / USER_DATA_FOLDER).glob("*/index.html")):
+        meta = read_meta(index.read_text(encoding="utf-8"))
+        sets.append({
+            "href": index.relative_to(out_dir).as_posix(),
+            "name": meta.get("helsemeldinger:data-name") or index.parent.name,
+            "path": meta.get("helsemeldinger:data", ""),
+            "built": meta.get("helsemeldinger:built", ""),
+            "synthetic": meta.get("helsemeldinger:synthetic") == "true",
+        })
+    return sets
+
+
 def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], built: str,
-                commit: tuple[str | None, bool | None], data: Path | None) -> Path:
-    """Write out_dir/index.html listing every briefing report of the given notebooks found in out_dir."""
+                commit: tuple[str | None, bool | None], data: Path | None, synthetic: bool = False) -> Path:
+    """Write out_dir/index.html listing every briefing report of the given notebooks found in out_dir.
+
+    It also lists the report sets on users' files in out_dir/data/*/, and remembers what it was told
+    (out_dir/.index-state.json) so :func:`refresh_index` can write it again later.
+    """
     from analysis.provenance import display_path, sha256_file
     from analysis.report_html import index_html, read_meta, write_atomic
 
@@ -204,19 +328,45 @@ def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], buil
             "teaching": f"teaching/{page.name}" if teaching.exists() else "",
             "built": meta.get("helsemeldinger:built", ""),
             "stale": page.stem in failed,
+            "synthetic": meta.get("helsemeldinger:synthetic") == "true",
         })
     entries.sort(key=lambda e: (e["notebook"], lang_order.get(e["lang"], 99)))
     figures = sorted(p.name for p in (out_dir / "figures").glob("*") if p.suffix in (".png", ".svg"))
     tables = sorted(p.name for p in (out_dir / "tables").glob("*.csv"))
     git, dirty = commit
-    data_text = (f"<code>{html.escape(display_path(data))}</code> (sha256 <code>{sha256_file(data)}</code>)"
-                 if data else "publiserte tall / published figures (<code>data/</code>)")
+    data_shown = display_path(data) if data else ""
+    data_text = (f"<code>{html.escape(data_shown)}</code> (sha256 <code>{sha256_file(data)}</code>)"
+                 if data and data.is_file() else
+                 f"<code>{html.escape(data_shown)}</code>" if data else
+                 "publiserte tall / published figures (<code>data/</code>)")
     footer = (
         f'<footer class="hm-provenance">helsemeldinger {__version__} · commit '
         f"<code>{html.escape(git or 'unknown')}</code>{' (+ endringer / changes)' if dirty else ''}"
         f" · data: {data_text} · bygget / built <time>{html.escape(built)}</time></footer>"
     )
-    return write_atomic(out_dir / "index.html", index_html(entries, figures, tables, footer))
+    up = ""
+    if out_dir.parent.name == USER_DATA_FOLDER and (out_dir.parent.parent / "index.html").exists():
+        up = "../../index.html"
+    page = index_html(entries, figures, tables, footer, data_name=data.name if data else "", data_path=data_shown,
+                      synthetic=synthetic, data_sets=_data_sets(out_dir), up=up, built=built)
+    state = {"failed": sorted(failed), "built": built, "commit": list(commit),
+             "data": str(data) if data else None, "synthetic": synthetic}
+    write_atomic(out_dir / STATE_FILE, json.dumps(state, indent=1) + "\n")
+    return write_atomic(out_dir / "index.html", page)
+
+
+def refresh_index(out_dir: Path, notebooks: Sequence[Path], built: str,
+                  commit: tuple[str | None, bool | None]) -> Path:
+    """Write out_dir/index.html again from what its last run remembered (its list of report sets may have
+    changed); `built` and `commit` stand in when nothing was remembered."""
+    try:
+        state = json.loads((out_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    data = Path(state["data"]) if state.get("data") else None
+    git, dirty = (state.get("commit") or [None, None])[:2]
+    return write_index(out_dir, notebooks, set(state.get("failed", [])), state.get("built", built),
+                       (git, dirty) if state else commit, data, bool(state.get("synthetic", False)))
 
 
 # ---------------------------------------------------------------- command line
@@ -248,8 +398,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list each notebook's parameters and exit")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="notebooks rendered in parallel (default 1)")
     parser.add_argument("--notebooks", default=str(paths.NOTEBOOKS_DIR), help="folder of the notebooks")
-    parser.add_argument("--out", default=str(paths.REPORTS_DIR), help="folder for the reports")
-    parser.add_argument("--build", default=str(paths.EXECUTED_DIR), help="folder for the executed notebooks")
+    parser.add_argument("--out", help="folder for the reports (default reports/, or reports/data/<stem>/ "
+                                      "with --data)")
+    parser.add_argument("--build", help="folder for the executed notebooks (default build/executed/, or "
+                                        "build/executed/data/<stem>/ with --data)")
     parser.add_argument("--kernel", default=paths.KERNEL_NAME, help="Jupyter kernel name")
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
     return parser
@@ -261,7 +413,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     started = time.perf_counter()
-    out_dir, build_dir = paths.resolve(args.out), paths.resolve(args.build)
     try:
         if args.jobs < 1:
             raise DataError(f"--jobs {args.jobs}: give 1 or more")
@@ -279,20 +430,27 @@ def run(argv: Sequence[str] | None = None) -> int:
         overrides = parse_overrides(args.parameter, declared)
         check_values(overrides)
         data_arg = args.data or overrides.pop("data_path", None) or None
-        data = check_data(data_arg, overrides.get("convention")) if data_arg else None
+        data, synthetic = load_checked(data_arg, overrides.get("convention")) if data_arg else (None, False)
     except DataError as exc:
         print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
         return EXIT_USAGE
 
+    default_out, default_build = default_folders(data)
+    out_dir = paths.resolve(args.out) if args.out else default_out
+    build_dir = paths.resolve(args.build) if args.build else default_build
     built, commit = build_time(), git_commit()
-    tasks = plan(notebooks, overrides, data, out_dir, build_dir,
+    tasks = plan(notebooks, overrides, data, out_dir, build_dir, synthetic,
                  kernel=args.kernel, timeout=args.timeout, built=built, commit=commit)
     print(f"Rendering {len(tasks)} report(s) from {len(notebooks)} notebook(s) with {args.jobs} job(s)"
-          f"{f' on {data}' if data else ''} into {out_dir}", flush=True)
+          f"{f' on {data}' if data else ''}{' (SYNTHETIC data)' if synthetic else ''} into {out_dir}", flush=True)
     outcomes = run_batch(tasks, args.jobs)
 
     failed = [o for o in outcomes if not o.ok]
-    index = write_index(out_dir, all_notebooks, {o.name for o in failed}, built, commit, data)
+    removed = remove_stale(out_dir, tasks, outcomes, all_notebooks)
+    index = write_index(out_dir, all_notebooks, {o.name for o in failed}, built, commit, data, synthetic)
+    top = out_dir.parent.parent
+    if out_dir.parent.name == USER_DATA_FOLDER and top.resolve() == paths.REPORTS_DIR.resolve():
+        refresh_index(top, all_notebooks, built, commit)  # the published index links to this set
     wall = time.perf_counter() - started
     print(f"\nSummary: {len(outcomes) - len(failed)} rendered, {len(failed)} failed, {wall:.1f} s wall "
           f"({args.jobs} job(s))")
@@ -300,7 +458,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         where = o.briefing.relative_to(out_dir).as_posix() if o.briefing else "previous HTML (if any) kept"
         run_s = f"(kernel {o.execute_seconds:5.1f} s)" if o.ok else " " * 16
         print(f"  {'ok    ' if o.ok else 'FAILED'} {o.name:<40} {o.seconds:6.1f} s {run_s}  {where}")
+    for path in removed:
+        print(f"  removed (not written by this run): {path.relative_to(out_dir).as_posix()}")
     print(f"  index: {index}")
+    if data is not None:
+        print(f"\nReports on {data.name}{' (SYNTHETIC data)' if synthetic else ''} are in {out_dir}/"
+              f"{'' if args.out else f'; the published reports in {paths.REPORTS_DIR}/ are untouched'}")
     for o in failed:
         print(f"\n--- {o.name} failed; its previous HTML (if any) is left in place ---\n{o.error}", file=sys.stderr)
     return EXIT_FAILED if failed else 0
