@@ -26,7 +26,6 @@ _TEXT = {
     "growth": {"nb": "Vekst i prosent", "en": "Growth in percent"},
     "no_year": {"nb": "uten år", "en": "no year"},
     "million": {"nb": "mill.", "en": "million"},
-    "mill_axis": {"nb": "millioner meldinger", "en": "million messages"},
     "mill_year_axis": {"nb": "millioner meldinger per år", "en": "million messages per year"},
     "change_axis": {"nb": "endring 2020–2021, millioner meldinger", "en": "change 2020–2021, million messages"},
 }
