@@ -592,9 +592,9 @@ def test_stale_removal_spares_failed_notebooks_and_shared_numbers(tmp_path, caps
     out = tmp_path / "out"
     old = {
         "figures/10_old_nb.png": False,  # 10_ok rendered and did not write it: removed
-        "tables/10_old_en.csv": False,
+        "tables/10_old_en.csv": True,  # this run rendered nb only (-p lang=nb): en files are left alone
         "briefing/10_ok.html": False,  # a page from when 10_ok had no lang parameter
-        "teaching/10_ok_en.html": False,  # not rendered this run (-p lang=nb): stale
+        "teaching/10_ok_en.html": True,  # the other language's page: left alone too
         "figures/100_other_nb.png": True,  # another number
         "tables/20_old_nb.csv": True,  # 20_fails failed: keeps its files and pages
         "briefing/20_fails_nb.html": True,

@@ -232,6 +232,11 @@ def page_names(notebook: Path) -> set[str]:
     return {f"{notebook.stem}.html"} | {f"{notebook.stem}_{lang}.html" for lang in LANGS}
 
 
+def _lang_of(path: Path) -> str | None:
+    """The language a page, figure or table is in, from its name's `_<lang>` ending; None if it has none."""
+    return next((lang for lang in LANGS if path.stem.endswith(f"_{lang}")), None)
+
+
 def remove_stale(
     out_dir: Path, tasks: Sequence[Task], outcomes: Sequence[Outcome], all_notebooks: Sequence[Path]
 ) -> list[Path]:
@@ -239,8 +244,8 @@ def remove_stale(
 
     Pages: ``briefing/`` and ``teaching/`` files named for the notebook. Figures and tables: files in
     ``figures/`` and ``tables/`` starting ``<NN>_`` (the notebook's leading number), only when the notebook
-    exported into `out_dir` and every notebook in the folder with that number rendered. A notebook with a
-    failed task keeps all its files.
+    exported into `out_dir` and every notebook in the folder with that number rendered. Only the languages
+    this run rendered are cleaned. A notebook with a failed task keeps all its files.
     """
     out_dir = out_dir.resolve()
     written: set[Path] = set()
@@ -260,20 +265,23 @@ def remove_stale(
     for nb, runs in by_notebook.items():
         if nb.name not in rendered:
             continue
+        mine: list[Path] = []
         for audience in ("briefing", "teaching"):
-            doomed += [out_dir / audience / name for name in sorted(page_names(nb))]
+            mine += [out_dir / audience / name for name in sorted(page_names(nb))]
         number = notebook_number(nb)
         exports_here = all(
             isinstance(t.parameters.get("export_dir"), str)
             and paths.resolve(str(t.parameters["export_dir"])).resolve() == out_dir
             for t, _ in runs
         )
-        if number is None or not exports_here or not same_number[number] <= rendered:
-            continue
-        for folder in ("figures", "tables"):
-            if (out_dir / folder).is_dir():
-                doomed += sorted(p for p in (out_dir / folder).iterdir()
-                                 if p.is_file() and p.name.startswith(f"{number}_"))
+        if number is not None and exports_here and same_number[number] <= rendered:
+            for folder in ("figures", "tables"):
+                if (out_dir / folder).is_dir():
+                    mine += sorted(p for p in (out_dir / folder).iterdir()
+                                   if p.is_file() and p.name.startswith(f"{number}_"))
+        # A run in one language (-p lang=en) leaves the other language's files alone.
+        langs_run = {t.lang for t, _ in runs}
+        doomed += [p for p in mine if _lang_of(p) is None or _lang_of(p) in langs_run]
     removed = []
     for path in doomed:
         if path.is_file() and path.resolve() not in written:
