@@ -8,6 +8,14 @@ point and groups with a comma (``1,234.5``). A missing value is shown as "–". 
   "low–high" and "value [low–high]";
 * :func:`significant` with a count of significant digits, used for the claims on the source page, and
   :func:`bracketed` for an interval with its closedness, "[63, 64)" (en) or "[63; 64)" (nb).
+
+**One rounding rule for bounds.** A point value is rounded to the nearest shown digit; the ends of an interval
+are rounded *outwards*: the lower bound down, the upper bound up (:func:`round_to` with ``"down"`` / ``"up"``),
+so the interval shown always contains the interval computed (82,5–108,8 at no decimals reads 82–109, never
+83–109). :func:`interval`, :func:`with_bounds` and :func:`bracketed` do this by default (``outward=True``);
+:func:`number` and :func:`significant` take ``rounding=`` for a single bound shown on its own. A value within
+a millionth of the last shown digit of a grid point counts as on it, so float noise (3.3855000000000004) does
+not move a bound by a whole digit.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ MISSING = "–"
 NBSP = "\u00a0"
 MINUS = "\u2212"  # the typographic minus sign, used by significant()
 _TO = {"nb": " til ", "en": " to "}  # between the ends of an interval whose low end is negative
+ROUNDING = ("nearest", "down", "up")
+_ON_GRID = 1e-6  # in units of the last shown digit: closer than this to a grid point counts as on it
 
 
 def localise(text: str, lang: str) -> str:
@@ -32,6 +42,21 @@ def localise(text: str, lang: str) -> str:
 
 def _missing(x: object) -> bool:
     return x is None or not math.isfinite(float(x))
+
+
+def round_to(x: float, digits: int, rounding: str = "nearest") -> float:
+    """`x` rounded to `digits` decimals (negative: to tens, hundreds, ...): to the nearest, or ``"down"`` /
+    ``"up"`` (towards −∞ / +∞, for lower and upper bounds); missing or infinite values are returned as given."""
+    if rounding not in ROUNDING:
+        raise ValueError(f"rounding must be one of {ROUNDING}, got {rounding!r}")
+    if _missing(x):
+        return x
+    scaled = float(x) * 10.0**digits
+    k = round(scaled)
+    if rounding != "nearest" and abs(scaled - k) > _ON_GRID:
+        k = math.floor(scaled) if rounding == "down" else math.ceil(scaled)
+    value = k / 10**digits if digits >= 0 else float(k * 10 ** (-digits))
+    return value + 0.0  # no negative zero
 
 
 def decimals_for(x: float, unit: str | None = None) -> int:
@@ -51,45 +76,62 @@ def decimals_with_bounds(value: float, low: float, high: float, unit: str | None
 
 
 def number(x: float | None, lang: str, digits: int | None = None, *, unit: str | None = None,
-           group: bool = True) -> str:
+           group: bool = True, rounding: str = "nearest") -> str:
     """`x` with `digits` decimals (default :func:`decimals_for` of `x` and `unit`), thousands grouped unless
-    `group` is False; "–" if missing or infinite."""
+    `group` is False, rounded to the nearest unless `rounding` is "down" or "up"; "–" if missing or infinite."""
     i18n.check_lang(lang)
     if _missing(x):
         return MISSING
     d = decimals_for(x, unit) if digits is None else digits
-    return localise(f"{float(x):{',' if group else ''}.{d}f}", lang)
+    v = float(x) if rounding == "nearest" else round_to(x, d, rounding)
+    return localise(f"{v:{',' if group else ''}.{d}f}", lang)
+
+
+def _ends(outward: bool) -> tuple[str, str]:
+    return ("down", "up") if outward else ("nearest", "nearest")
 
 
 def interval(low: float, high: float, lang: str, digits: int | None = None, *, group: bool = True,
-             partial: bool = False) -> str:
+             partial: bool = False, outward: bool = True) -> str:
     """Bounds as "low–high" ("low til high" / "low to high" when low is negative), digits from the larger end
-    unless given. "–" when either end is missing; with `partial`, a missing end is shown as "–" in place."""
+    unless given, rounded outwards (low down, high up) unless `outward` is False. "–" when either end is
+    missing; with `partial`, a missing end is shown as "–" in place."""
     if not partial and (_missing(low) or _missing(high)):
         return MISSING
     d = decimals_for(max(abs(low), abs(high))) if digits is None else digits
+    down, up = _ends(outward)
     sep = i18n.pick(_TO, lang) if low < 0 else "–"
-    return f"{number(low, lang, d, group=group)}{sep}{number(high, lang, d, group=group)}"
+    return f"{number(low, lang, d, group=group, rounding=down)}{sep}{number(high, lang, d, group=group, rounding=up)}"
 
 
 def with_bounds(value: float, low: float, high: float, lang: str, digits: int | None = None, *,
-                unit: str | None = None, group: bool = True, partial: bool = False) -> str:
+                unit: str | None = None, group: bool = True, partial: bool = False, outward: bool = True,
+                low_closed: bool = True, high_closed: bool = True) -> str:
     """A value and its bounds as "value [low–high]", one count of decimals for all three (default
-    :func:`decimals_with_bounds`); "–" when the value is missing, or with `partial` each missing part in place."""
+    :func:`decimals_with_bounds`): the value rounded to the nearest, the bounds outwards (unless `outward` is
+    False), a round bracket for an open end ("63 (63–64)"); "–" when the value is missing, or with `partial`
+    each missing part in place."""
     if not partial and _missing(value):
         return MISSING
     d = decimals_with_bounds(value, low, high, unit) if digits is None else digits
-    return f"{number(value, lang, d, group=group)} [{interval(low, high, lang, d, group=group, partial=partial)}]"
+    inner = interval(low, high, lang, d, group=group, partial=partial, outward=outward)
+    left = "[" if low_closed and not (partial and _missing(low)) else "("
+    right = "]" if high_closed and not _missing(high) else ")"
+    return f"{number(value, lang, d, group=group)} {left}{inner}{right}"
 
 
-def significant(x: float | None, lang: str = "en", digits: int = 5, *, typographic: bool = True) -> str:
-    """`x` with `digits` significant digits and the decimal mark of `lang`, thousands not grouped.
+def significant(x: float | None, lang: str = "en", digits: int = 5, *, typographic: bool = True,
+                rounding: str = "nearest") -> str:
+    """`x` with `digits` significant digits and the decimal mark of `lang`, thousands not grouped; rounded to
+    the nearest unless `rounding` is "down" or "up" (for a bound).
 
     Typographic (the default): "–" if missing, ∞ for infinities, − as the minus sign, and decimals instead of
     an exponent for very large or small numbers. Otherwise Python's general format as it is ("-0.5", "nan",
     "2.01e+08"), only the decimal mark localised.
     """
     i18n.check_lang(lang)
+    if rounding != "nearest" and not _missing(x) and x != 0:
+        x = round_to(x, digits - 1 - math.floor(math.log10(abs(x))), rounding)
     if not typographic:
         return localise(f"{x:.{digits}g}", lang)
     if pd.isna(x):
@@ -103,14 +145,15 @@ def significant(x: float | None, lang: str = "en", digits: int = 5, *, typograph
 
 
 def bracketed(low: float, high: float, lang: str = "en", low_closed: bool = True, high_closed: bool = True,
-              digits: int = 5) -> str:
-    """An interval with brackets by closedness and :func:`significant` ends: "[63, 64)" in en, "[63; 64)" in nb
-    (an infinite upper end is always open); "–" if an end is missing."""
+              digits: int = 5, *, outward: bool = True) -> str:
+    """An interval with brackets by closedness and :func:`significant` ends, rounded outwards unless `outward`
+    is False: "[63, 64)" in en, "[63; 64)" in nb (an infinite end is always open); "–" if an end is missing."""
     if pd.isna(low) or pd.isna(high):
         return MISSING
+    down, up = _ends(outward)
     sep = "; " if lang == "nb" else ", "
-    return (f"{'[' if low_closed else '('}{significant(low, lang, digits)}{sep}{significant(high, lang, digits)}"
-            f"{']' if high_closed and np.isfinite(high) else ')'}")
+    return (f"{'[' if low_closed and np.isfinite(low) else '('}{significant(low, lang, digits, rounding=down)}"
+            f"{sep}{significant(high, lang, digits, rounding=up)}{']' if high_closed and np.isfinite(high) else ')'}")
 
 
 def p_value(p: float | None, lang: str) -> str:
