@@ -11,6 +11,7 @@ from analysis.claims import (
     FACE_VALUE,
     InconsistentClaims,
     bound,
+    bound_ends,
     check_claims,
     derived,
     printed_point,
@@ -82,6 +83,92 @@ def test_sysvak_rundt_5_over_63_opp_58_by_hand():
     assert tuple(check.loc["sysvak_2020", ["implied_low", "implied_high"]]) == pytest.approx((63 - 58.5, 64 - 57.5))
     assert tuple(check.loc["sysvak_change", ["implied_low", "implied_high"]]) == pytest.approx((63 - 5.5, 64 - 4.5))
     assert check["consistent"].all()
+
+
+# ---------------------------------------------------------------- open and closed ends, worked by hand
+
+
+def test_frikort_2021_is_open_at_both_ends_by_hand():
+    # "over 31" -> (31, 32); "23,5" -> [23.45, 23.55); "opp 7,5" -> [7.45, 7.55)
+    data = claims_subset("frikort_egenandel_2020", "frikort_egenandel_2021", "frikort_egenandel_change")
+    x21 = X("frikort_egenandel", 2021)
+    # low: x21 > 31 strictly (23.45 + 7.45 = 30.9 is below it), so 31 is a limit, never attained: open
+    # high: x21 = x20 + change < 23.55 + 7.55 = 31.1, both terms open above: open
+    assert bound_ends({x21: 1}, data) == pytest.approx((31, 23.55 + 7.55, False, False))
+    # x20 = x21 - change with x21 > 31 and change < 7.55, so x20 > 31 - 7.55 = 23.45 strictly: the stated end
+    # 23.45 is closed, yet no value the wording allows reaches it: open. High: x20 < 23.55 (open as stated).
+    assert bound_ends({X("frikort_egenandel", 2020): 1}, data) == pytest.approx((31 - 7.55, 23.55, False, False))
+    rec = reconcile(data).set_index("quantity")
+    assert not rec.loc[x21, "low_closed"] and not rec.loc[x21, "high_closed"]
+    check = check_claims(data).set_index("claim_id")
+    row = check.loc["frikort_egenandel_2021"]
+    # what the two others imply: [23.45 + 7.45, 23.55 + 7.55) = [30.9, 31.1), closed below, open above
+    assert (row["implied_low"], row["implied_high"]) == pytest.approx((23.45 + 7.45, 23.55 + 7.55))
+    assert row["implied_low_closed"] and not row["implied_high_closed"]
+    assert not row["reconciled_low_closed"] and not row["reconciled_high_closed"]
+    assert row["consistent"]
+
+
+def test_sysvak_ends_by_hand():
+    # "rundt 5" [4.5, 5.5]; "over 63" (63, 64); "opp 58" [57.5, 58.5)
+    data = claims_subset("sysvak_2020", "sysvak_2021", "sysvak_change")
+    x20, x21 = X("sysvak", 2020), X("sysvak", 2021)
+    # x21 high: 5.5 + 58.5 = 64 needs the change at 58.5, open ("opp 58" excludes 58.5): open
+    assert bound_ends({x21: 1}, data) == pytest.approx((63, 5.5 + 58.5, False, False))
+    # x20 low: 4.5 needs x21 = x20 + change < 4.5 + 58.5 = 63, but x21 > 63: open, though "rundt 5" is closed;
+    # x20 high: 5.5 with x21 = 63.5 and change 58 satisfies every strict inequality: closed
+    assert bound_ends({x20: 1}, data) == pytest.approx((63 - 58.5, 5.5, False, True))
+    # change low: 57.5 with x20 = 5.5, x21 = 63 is excluded (x21 > 63), and x21 - 5.5 > 57.5: open
+    # change high: 58.5 is open as stated
+    assert bound_ends({x21: 1, x20: -1}, data) == pytest.approx((57.5, 58.5, False, False))
+
+
+def test_gp_to_municipality_ends_by_hand():
+    # "1,8" [1.75, 1.85); "nesten 3,4" [3.35, 3.4); "over 82 prosent" -> 1.82 x20 < x21 < 1.83 x20
+    data = claims_subset("plo_fastlege_kommune_2020", "plo_fastlege_kommune_2021", "plo_fastlege_kommune_growth")
+    x20, x21 = X("plo", 2020, "fastlege", "kommune"), X("plo", 2021, "fastlege", "kommune")
+    # x20 low 3.35 / 1.83 needs growth exactly 83 %, excluded; high 1.85 excluded: (1.8306.., 1.85)
+    assert bound_ends({x20: 1}, data) == pytest.approx((3.35 / 1.83, 1.85, False, False))
+    # x21 low 3.35 is attained (x20 = 1.84: 3.35 / 1.84 = 1.8207 lies strictly in (1.82, 1.83)): closed;
+    # high 1.83 * 1.85 needs both open ends: open
+    assert bound_ends({x21: 1}, data) == pytest.approx((3.35, 1.83 * 1.85, True, False))
+    assert 1.82 < 3.35 / 1.84 < 1.83 and 1.75 <= 1.84 < 1.85
+    # growth (82, 83) stays open at both ends
+    assert bound_ends({x21: 100, x20: -100}, data, denominator={x20: 1}) == pytest.approx((82, 83, False, False))
+
+
+def test_published_page_closedness_in_reconcile():
+    rec = reconcile().set_index("quantity")
+
+    def ends(q: str) -> tuple[bool, bool]:
+        return bool(rec.loc[q, "low_closed"]), bool(rec.loc[q, "high_closed"])
+
+    # total 2020 "193" [192.5, 193.5): 192.5 fits every other claim (2021 = 283.5 .. 284 with change 91): closed
+    assert ends(X("total", 2020)) == (True, False)
+    # growth of the total: 90.5 / 193.5 needs x20 = 193.5, excluded; 91.5 / 192.5 needs change 91.5, excluded
+    assert ends("growth_percent:total[all->all]@2020-2021") == (False, False)
+    # "rundt 0,71" and "[rundt] 0,85" are closed and tied to nothing else: [0.705, 0.715], [0.845, 0.855]
+    assert ends(X("plo", 2021, "kommune", "helseforetak_og_private_sykehus")) == (True, True)
+    # their change 0.845 - 0.715 = 0.13 and 0.855 - 0.705 = 0.15, both attained
+    assert lookup(rec.reset_index(), "change:plo[kommune->helseforetak_og_private_sykehus]@2020-2021") == \
+        pytest.approx((0.845 - 0.715, 0.855 - 0.705))
+    assert ends("change:plo[kommune->helseforetak_og_private_sykehus]@2020-2021") == (True, True)
+    # every infinite or missing end is open, and closedness columns are plain booleans
+    assert rec["low_closed"].dtype == bool and rec["high_closed"].dtype == bool
+
+
+def test_claims_that_meet_only_at_an_open_end_contradict_each_other():
+    # "rundt 5" [4.5, 5.5], "over 63" (63, 64), and the change edited to "nesten 57,5" [57.45, 57.5) (synthetic):
+    # x21 = x20 + change < 5.5 + 57.5 = 63, yet x21 > 63. The closure meets at x21 = 63 only.
+    data = edited({"sysvak_change": {"value": 57.5, "step": 0.1, "qualifier": "almost"}})
+    data = data[data["figure_id"].str.startswith("sysvak")]
+    with pytest.raises(InconsistentClaims, match="open end") as info:
+        reconcile(data, "default")
+    assert sorted(info.value.conflict) == ["sysvak_2020", "sysvak_2021", "sysvak_change"]
+    check = check_claims(data, "default").set_index("claim_id")
+    assert check["in_conflict"].all() and not check["consistent"].any()
+    # read "rundt" as ±1 step ([4, 6]) the three can hold together: x21 < 6 + 57.5 = 63.5
+    assert bound_ends({X("sysvak", 2021): 1}, data, "about_1step") == pytest.approx((63, 6 + 57.5, False, False))
 
 
 def test_frikort_rounding_narrows_2021_by_hand():
@@ -301,9 +388,12 @@ def test_registry_has_every_claim_with_its_relation():
     reg = registry()
     assert list(reg["claim_id"]) == list(PUB["figure_id"])
     rel = reg.set_index("claim_id")["relation"]
-    assert rel["sysvak_change"] == "57.5 ≤ sysvak[all->all]@2021 − sysvak[all->all]@2020 ≤ 58.5"
-    assert "1.82·plo[fastlege->kommune]@2020 ≥ 0" in rel["plo_fastlege_kommune_growth"]
-    assert "1.83·plo[fastlege->kommune]@2020 ≤ 0" in rel["plo_fastlege_kommune_growth"]
+    # "opp 58" is [57.5, 58.5): strict at the open top (the review's finding 5: open ends were shown closed)
+    assert rel["sysvak_change"] == "57.5 ≤ sysvak[all->all]@2021 − sysvak[all->all]@2020 < 58.5"
+    # "over 82 prosent" is (82, 83): both ends strict
+    assert "1.82·plo[fastlege->kommune]@2020 > 0" in rel["plo_fastlege_kommune_growth"]
+    assert "1.83·plo[fastlege->kommune]@2020 < 0" in rel["plo_fastlege_kommune_growth"]
+    assert rel["sysvak_2020"] == "4.5 ≤ sysvak[all->all]@2020 ≤ 5.5"  # "rundt 5": closed at both ends
 
 
 def test_unknown_variable_is_named():
@@ -330,6 +420,9 @@ def test_user_series_boxes_each_level(tmp_path):
     jan, feb = X("total", "2019-01"), X("total", s["period"].iloc[1])
     # "about 100" step 10 -> [95, 105]; "120" -> [119.5, 120.5]; change in [119.5 - 105, 120.5 - 95]
     assert bound({feb: 1, jan: -1}, s) == pytest.approx((119.5 - 105, 120.5 - 95))
+    # both ends of "about" are closed, "120" is open above: the change's low end 119.5 - 105 is attained,
+    # its high end 120.5 - 95 is not
+    assert bound_ends({feb: 1, jan: -1}, s) == pytest.approx((119.5 - 105, 120.5 - 95, True, False))
     rec = reconcile(s)
     assert set(rec["kind"]) == {"level"} and len(rec) == 2
     with pytest.raises(DataError, match="published"):

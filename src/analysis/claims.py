@@ -9,10 +9,18 @@ per measure/flow and year (:func:`variable`). A claim's interval comes from the 
 * ``growth_percent``   ``x[year] - (1 + low/100)·x[from_year] >= 0`` and ``x[year] - (1 + high/100)·x[from_year] <= 0``
   (a ratio statement such as "over 82 prosent" is linear once multiplied out, since ``x[from_year] > 0``).
 
-**Open interval ends are treated as closed.** "over 63" is (63, 64) in the convention but [63, 64] here: a
-linear program cannot express a strict inequality, and the supremum of a bound over an open set equals its
-maximum over the closure. A bound that is reached only at an open end is therefore not attained by any value
-the wording strictly allows; it is the limit.
+**Open interval ends.** "over 63" is (63, 64) in the convention. A linear program cannot express a strict
+inequality, so each bound is computed over the closure ([63, 64]): the supremum of a linear expression over
+the open set equals its maximum over the closure. Whether a bound is *attained* (a closed end) or only
+approached (an open end) is decided by an epsilon test: the program is solved again with every open stated
+end tightened inward by a tiny amount (:data:`_EPS_STEP` of the figure's step, at least :data:`_EPS_REL` of
+its size). If the optimum moves, no value the wording strictly allows reaches it and that end is open; if it
+stays, a point that satisfies every strict inequality attains it and the end is closed. (Exact when some
+optimal point has more slack than the tightening in each strict inequality, which holds unless the claims
+meet at a corner narrower than a millionth of a step.) :func:`bound_ends`, :func:`reconcile`,
+:func:`check_claims`, :func:`derived`, :func:`sensitivity`, :func:`stack_table` and :func:`flows_table` report
+this as ``low_closed`` / ``high_closed`` columns. Claims that can hold together only at an open end (e.g.
+"over 63" and "nesten 63") contradict each other and are reported as such.
 
 Besides the page's claims the model has *structural* constraints, labelled and kept apart from the claims
 (they are never reported as a page's statement and never dropped when looking for a conflict):
@@ -55,6 +63,9 @@ NAMED_CHANGES = (
     ("plo", "fastlege", "kommune"),
 )
 _TOL = 1e-7  # LP feasibility tolerance used when comparing intervals
+_EPS_STEP = 1e-6  # open stated ends are tightened inward by this fraction of the figure's step ...
+_EPS_REL = 1e-9  # ... or by this fraction of the figure's size, whichever is larger
+_MOVED = 1e-11  # a relative change of an optimum larger than this, after tightening, means the end is open
 _MAX_SUBSETS = 2500  # cap on subsets tried when looking for a smallest conflicting set
 
 
@@ -83,11 +94,13 @@ def variable(measure: str, year: Hashable, sender: str = "all", receiver: str = 
 
 @dataclass(frozen=True)
 class _Row:
-    """One linear constraint ``lo <= sum(coef * x) <= hi`` (either end may be None)."""
+    """One linear constraint ``lo <= sum(coef * x) <= hi`` (either end may be None); an open end is strict."""
 
     coefs: Mapping[str, float]
     lo: float | None
     hi: float | None
+    lo_open: bool = False
+    hi_open: bool = False
 
 
 @dataclass
@@ -156,6 +169,28 @@ def _check_bounds(frame: pd.DataFrame) -> None:
         raise DataError(f"data, row {first}: low {bad.at[first, 'low']!r} > high {bad.at[first, 'high']!r}")
 
 
+def _open_ends(r: pd.Series) -> tuple[bool, bool]:
+    """Whether a row's stated low and high ends are open (rows without closedness columns: closed)."""
+    return (not bool(r.get("low_closed", True)), not bool(r.get("high_closed", True)))
+
+
+def _tightened(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every open stated end moved inward by a tiny amount (see the module's docstring)."""
+    out = frame.copy()
+    if not {"low_closed", "high_closed"} & set(out.columns):
+        return out
+    low, high = out["low"].astype(float), out["high"].astype(float)
+    step = out["step"].astype(float) if "step" in out else (high - low).abs()
+    eps = np.maximum(_EPS_STEP * step, _EPS_REL * np.maximum(low.abs(), high.abs()))
+    lo_open = ~out.get("low_closed", pd.Series(True, index=out.index)).astype(bool)
+    hi_open = ~out.get("high_closed", pd.Series(True, index=out.index)).astype(bool)
+    new_low, new_high = low + eps.where(lo_open, 0.0), high - eps.where(hi_open, 0.0)
+    crossed = new_low > new_high  # an open interval too narrow to tighten: keep its middle
+    mid = (low + high) / 2
+    out["low"], out["high"] = new_low.where(~crossed, mid), new_high.where(~crossed, mid)
+    return out
+
+
 def _build(frame: pd.DataFrame) -> _Model:
     """Translate a published-schema frame or a user series into variables, claims and structural rows."""
     model = _Model([], [], [])
@@ -172,7 +207,8 @@ def _build(frame: pd.DataFrame) -> _Model:
             key = _year_key(r["period"])
             name = _add_var(model, seen, variable(r["measure"], key, r["sender"], r["receiver"]),
                             measure=r["measure"], sender=r["sender"], receiver=r["receiver"], year=key)
-            model.claims.append(_Claim(name, [_Row({name: 1.0}, float(r["low"]), float(r["high"]))], {name: 1.0}))
+            model.claims.append(_Claim(name, [_Row({name: 1.0}, float(r["low"]), float(r["high"]), *_open_ends(r))],
+                                       {name: 1.0}))
         _add_structure(model, seen, with_totals=False)
         return model
 
@@ -180,10 +216,11 @@ def _build(frame: pd.DataFrame) -> _Model:
         m, s, rc = r["measure"], r["sender"], r["receiver"]
         cid, kind = str(r["figure_id"]), r["kind"]
         lo, hi = float(r["low"]), float(r["high"])
+        lo_open, hi_open = _open_ends(r)
         year = _year_key(r["year"])
         x = _add_var(model, seen, variable(m, year, s, rc), measure=m, sender=s, receiver=rc, year=year)
         if kind == "level":
-            model.claims.append(_Claim(cid, [_Row({x: 1.0}, lo, hi)], {x: 1.0}))
+            model.claims.append(_Claim(cid, [_Row({x: 1.0}, lo, hi, lo_open, hi_open)], {x: 1.0}))
             continue
         from_year = _year_key(r["from_year"])
         if year == UNDATED or from_year == UNDATED:
@@ -191,9 +228,10 @@ def _build(frame: pd.DataFrame) -> _Model:
         x0 = _add_var(model, seen, variable(m, from_year, s, rc), measure=m, sender=s, receiver=rc,
                       year=from_year)
         if kind == "change":
-            model.claims.append(_Claim(cid, [_Row({x: 1.0, x0: -1.0}, lo, hi)], {x: 1.0, x0: -1.0}))
+            model.claims.append(_Claim(cid, [_Row({x: 1.0, x0: -1.0}, lo, hi, lo_open, hi_open)], {x: 1.0, x0: -1.0}))
         elif kind == "growth_percent":
-            rows = [_Row({x: 1.0, x0: -(1 + lo / 100)}, 0.0, None), _Row({x: 1.0, x0: -(1 + hi / 100)}, None, 0.0)]
+            rows = [_Row({x: 1.0, x0: -(1 + lo / 100)}, 0.0, None, lo_open=lo_open),
+                    _Row({x: 1.0, x0: -(1 + hi / 100)}, None, 0.0, hi_open=hi_open)]
             model.claims.append(_Claim(cid, rows, {x: 100.0, x0: -100.0}, {x0: 1.0}))
         else:
             raise DataError(f"data, claim {cid!r}: kind {kind!r} is not one of level, change, growth_percent")
@@ -318,6 +356,45 @@ class _Infeasible(Exception):
     """Internal: the active constraints have no solution."""
 
 
+def _models(frame: pd.DataFrame) -> tuple[_Model, _Model]:
+    """The model of `frame` (open ends taken as closed) and the same model with its open ends tightened."""
+    return _build(frame), _build(_tightened(frame))
+
+
+@dataclass
+class _System:
+    """One set of active claims in both models: the closure (bounds) and the tightened one (closedness)."""
+
+    model: _Model
+    tight: _Model
+    mats: tuple
+    mats_tight: tuple | None  # None when the tightened claims have no solution
+
+    @classmethod
+    def of(cls, model: _Model, tight: _Model, active: Iterable[int]) -> _System:
+        active = list(active)
+        mats_tight = _matrices(tight, active) if _feasible(tight, active) else None
+        return cls(model, tight, _matrices(model, active), mats_tight)
+
+
+def _same(a: float, b: float) -> bool:
+    """True when an optimum `a` did not move (to `b`) after tightening: the end is attained."""
+    return bool(np.isfinite(a) and np.isfinite(b) and abs(a - b) <= _MOVED * max(1.0, abs(a)))
+
+
+def _range_ends(system: _System, numerator: Mapping[str, float],
+                denominator: Mapping[str, float] | None = None) -> tuple[float, float, bool, bool]:
+    """(low, high, low_closed, high_closed) of an expression: bounds over the closure, closedness by tightening."""
+    lo, hi = _range(system.model, system.mats, numerator, denominator)
+    if system.mats_tight is None:
+        return lo, hi, False, False
+    try:
+        lo_t, hi_t = _range(system.tight, system.mats_tight, numerator, denominator)
+    except (_Infeasible, DataError):
+        return lo, hi, False, False
+    return lo, hi, _same(lo, lo_t), _same(hi, hi_t)
+
+
 def _conflict(model: _Model, active: Sequence[int]) -> list[int]:
     """A smallest set of claims (indices) that cannot hold together with the structural constraints.
 
@@ -342,11 +419,18 @@ def _conflict(model: _Model, active: Sequence[int]) -> list[int]:
     return keep
 
 
-def _raise_if_infeasible(model: _Model) -> None:
+def _raise_if_infeasible(model: _Model, tight: _Model | None = None) -> None:
+    """Raise InconsistentClaims naming a smallest conflicting set, also when the claims meet only at open ends."""
     active = range(len(model.claims))
     if not _feasible(model, active):
         ids = [model.claims[k].claim_id for k in _conflict(model, list(active))]
         raise InconsistentClaims(ids)
+    if tight is not None and not _feasible(tight, active):
+        ids = [tight.claims[k].claim_id for k in _conflict(tight, list(active))]
+        raise InconsistentClaims(ids, (
+            f"the claims {ids} can hold together only at an open end of an interval, which the wording "
+            "excludes (as 'over 63' and 'nesten 63' meet only at 63); check these figures or use a wider "
+            "convention, e.g. convention='about_1step' or 'rel:0.01'"))
 
 
 # ---------------------------------------------------------------- public API
@@ -362,15 +446,29 @@ def bound(
 
     `data` is the published figures (default: :func:`analysis.data.load_published` under `convention`), a
     frame in that schema, or a user's series (each row then boxes one level variable; no other claims).
-    Open interval ends are treated as closed. Raises :class:`InconsistentClaims` if the claims contradict
-    each other and :class:`DataError` for unknown variable names.
+    Open interval ends are treated as closed (the bounds are the supremum and infimum; :func:`bound_ends` says
+    whether they are attained). Raises :class:`InconsistentClaims` if the claims contradict each other and
+    :class:`DataError` for unknown variable names.
     """
-    model = _build(_prepare(data, convention))
+    low, high, _, _ = bound_ends(objective, data, convention, denominator)
+    return low, high
+
+
+def bound_ends(
+    objective: Mapping[str, float],
+    data: pd.DataFrame | None = None,
+    convention: str | Convention | None = None,
+    denominator: Mapping[str, float] | None = None,
+) -> tuple[float, float, bool, bool]:
+    """(low, high, low_closed, high_closed) of the expression :func:`bound` bounds: an end is closed when some
+    value the wording strictly allows attains it, open when it is only a limit (epsilon test, module docstring).
+    """
+    model, tight = _models(_prepare(data, convention))
     _check_names(model, objective, "objective")
     if denominator is not None:
         _check_names(model, denominator, "denominator")
-    _raise_if_infeasible(model)
-    return _range(model, _matrices(model, range(len(model.claims))), objective, denominator)
+    _raise_if_infeasible(model, tight)
+    return _range_ends(_System.of(model, tight, range(len(model.claims))), objective, denominator)
 
 
 def variables(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> list[str]:
@@ -437,30 +535,32 @@ def _quantities(model: _Model, published: bool) -> list[dict]:
 def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Tightest bounds on every underlying and derived quantity consistent with all claims at once.
 
-    One row per quantity: ``quantity, low, high, measure, sender, receiver, kind, year, from_year, unit,
-    description``; ``kind`` is level, change, growth_percent or residual (``other`` = total minus every named
-    category; ``unexplained`` = the total change not explained by SYSVAK, svarrapporter, frikort/egenandel
-    and GP -> municipality care messages). Each bound is a linear program (Charnes–Cooper for growth rates);
-    open interval ends are treated as closed. Raises :class:`InconsistentClaims` naming a smallest
-    conflicting set when the claims contradict each other.
+    One row per quantity: ``quantity, low, high, low_closed, high_closed, measure, sender, receiver, kind,
+    year, from_year, unit, description``; ``kind`` is level, change, growth_percent or residual (``other`` =
+    total minus every named category; ``unexplained`` = the total change not explained by SYSVAK,
+    svarrapporter, frikort/egenandel and GP -> municipality care messages). Each bound is a linear program
+    (Charnes–Cooper for growth rates) over the closure of the claims; ``low_closed`` / ``high_closed`` say
+    whether a value the wording strictly allows attains it (see the module docstring). Raises
+    :class:`InconsistentClaims` naming a smallest conflicting set when the claims contradict each other.
     """
     frame = _prepare(data, convention)
     published = is_published(frame)
-    model = _build(frame)
-    _raise_if_infeasible(model)
-    mats = _matrices(model, range(len(model.claims)))
+    model, tight = _models(frame)
+    _raise_if_infeasible(model, tight)
+    system = _System.of(model, tight, range(len(model.claims)))
     unit = _unit(frame) if published else "messages"
     rows = []
     for q in _quantities(model, published):
         try:
-            lo, hi = _range(model, mats, q["numerator"], q["denominator"])
+            lo, hi, lc, hc = _range_ends(system, q["numerator"], q["denominator"])
         except DataError:  # a growth rate whose start level can be 0 under the claims: no finite bound
-            lo, hi = -np.inf, np.inf
-        rows.append(dict(quantity=q["quantity"], low=lo, high=hi, measure=q["measure"], sender=q["sender"],
-                         receiver=q["receiver"], kind=q["kind"], year=q["year"], from_year=q["from_year"],
+            lo, hi, lc, hc = -np.inf, np.inf, False, False
+        rows.append(dict(quantity=q["quantity"], low=lo, high=hi, low_closed=lc, high_closed=hc,
+                         measure=q["measure"], sender=q["sender"], receiver=q["receiver"], kind=q["kind"],
+                         year=q["year"], from_year=q["from_year"],
                          unit="percent" if q["kind"] == "growth_percent" else unit, description=q["description"]))
-    out = pd.DataFrame(rows, columns=["quantity", "low", "high", "measure", "sender", "receiver", "kind", "year",
-                                      "from_year", "unit", "description"])
+    out = pd.DataFrame(rows, columns=["quantity", "low", "high", "low_closed", "high_closed", "measure", "sender",
+                                      "receiver", "kind", "year", "from_year", "unit", "description"])
     out = out.iloc[sorted(range(len(out)), key=lambda k: _order_key(out.iloc[k]))].reset_index(drop=True)
     if published:
         out["year"] = pd.array(out["year"], dtype="Int64")
@@ -486,33 +586,44 @@ def _order_key(row: pd.Series) -> tuple:
             str(row["year"]))
 
 
-def _overlap(a_lo: float, a_hi: float, b_lo: float, b_hi: float) -> bool:
-    return bool(a_lo <= b_hi + _TOL and b_lo <= a_hi + _TOL)
+def _meet(low: float, low_closed: bool, high: float, high_closed: bool) -> bool:
+    """True when a lower end and an upper end leave a value between them (touching ends must both be closed)."""
+    if low < high - _TOL:
+        return True
+    return bool(abs(low - high) <= _TOL and low_closed and high_closed)
 
 
-def _implied(model: _Model, active: list[int], claim: _Claim) -> tuple[float, float]:
-    """Bounds on a claim's expression from the `active` claims; NaN if those are infeasible."""
-    if not _feasible(model, active):
-        return np.nan, np.nan
-    mats = _matrices(model, active)
+def _overlap(a_lo: float, a_hi: float, b_lo: float, b_hi: float, a_lc: bool = True, a_hc: bool = True,
+             b_lc: bool = True, b_hc: bool = True) -> bool:
+    """True when two intervals share a value; an open end that only touches the other interval does not."""
+    return _meet(a_lo, a_lc, b_hi, b_hc) and _meet(b_lo, b_lc, a_hi, a_hc)
+
+
+def _implied(model: _Model, tight: _Model, active: list[int], claim: _Claim) -> tuple[float, float, bool, bool]:
+    """Bounds and closedness of a claim's expression from the `active` claims; NaN if those contradict."""
+    if not _feasible(tight, active):
+        return np.nan, np.nan, False, False
     try:
-        return _range(model, mats, claim.numerator, claim.denominator)
+        return _range_ends(_System.of(model, tight, active), claim.numerator, claim.denominator)
     except DataError:  # the start level of a growth rate can be 0 without this claim: no finite bound
-        return -np.inf, np.inf
+        return -np.inf, np.inf, False, False
 
 
 def check_claims(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """One row per claim: its stated interval, what all the other claims imply for it, and whether they agree.
 
     Columns ``claim_id, wording, paraphrase, kind, value, unit, qualifier, stated_low, stated_high,
-    stated_low_closed, stated_high_closed, implied_low, implied_high, reconciled_low, reconciled_high,
-    consistent, in_conflict, note``.
+    stated_low_closed, stated_high_closed, implied_low, implied_high, implied_low_closed, implied_high_closed,
+    reconciled_low, reconciled_high, reconciled_low_closed, reconciled_high_closed, consistent, in_conflict,
+    note``.
     *implied* is the range of the claim's quantity over every value the other claims (and the structural
-    constraints) allow; *reconciled* the range allowed by all claims together. Never raises on a
-    contradiction: smallest conflicting sets are found one after another (``result.attrs["conflicts"]``, the
-    first also as ``attrs["conflict"]``); their claims get ``in_conflict`` True and ``consistent`` False,
-    reconciled bounds are NaN, and a claim whose other claims contradict each other is checked against the
-    claims outside the conflicting sets (said in ``note``). Open interval ends are treated as closed.
+    constraints) allow; *reconciled* the range allowed by all claims together; the ``_closed`` columns say
+    whether an end is attained (module docstring). *consistent*: the stated and implied ranges share a value
+    (ends that only touch must both be closed). Never raises on a contradiction: smallest conflicting sets are
+    found one after another (``result.attrs["conflicts"]``, the first also as ``attrs["conflict"]``); their
+    claims get ``in_conflict`` True and ``consistent`` False, reconciled bounds are NaN, and a claim whose
+    other claims contradict each other is checked against the claims outside the conflicting sets (said in
+    ``note``). Claims that meet only at open ends count as contradicting.
     """
     frame = _prepare(data, convention)
     if not is_published(frame):
@@ -520,20 +631,20 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
             "data: check_claims needs the published figures (columns figure_id, kind, ...); a user's series "
             "has no statements to check against each other"
         )
-    model = _build(frame)
+    model, tight = _models(frame)
     frame = frame.reset_index(drop=True)
     everything = list(range(len(model.claims)))
-    feasible = _feasible(model, everything)
-    conflicts = [] if feasible else _all_conflicts(model, everything)
+    feasible = _feasible(tight, everything)  # the tightened claims: meeting only at an open end is a conflict
+    conflicts = [] if feasible else _all_conflicts(tight, everything)
     flagged = {k for c in conflicts for k in c}
     clean = [k for k in everything if k not in flagged]
-    mats = _matrices(model, everything) if feasible else None
+    system = _System.of(model, tight, everything) if feasible else None
     rows = []
     for k, claim in enumerate(model.claims):
         r = frame.iloc[k]
         others = [j for j in everything if j != k]
         notes = []
-        if not feasible and not _feasible(model, others):
+        if not feasible and not _feasible(tight, others):
             others = [j for j in clean if j != k]
             notes.append("the other claims contradict each other: checked against the claims outside the "
                          "conflicting set(s) only")
@@ -546,16 +657,20 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
                 target_claim = _Claim(claim.claim_id, [], {target: 1.0})
                 notes.append(f"no year named: checked against {target}, which the page places among those "
                              "years; it does not constrain 2020 or 2021")
-        implied = _implied(model, others, target_claim)
-        reconciled = _range(model, mats, claim.numerator, claim.denominator) if feasible else (np.nan, np.nan)
+        implied = _implied(model, tight, others, target_claim)
+        reconciled = (_range_ends(system, claim.numerator, claim.denominator) if system is not None
+                      else (np.nan, np.nan, False, False))
         in_conflict = k in flagged
-        consistent = False if in_conflict else _overlap(r["low"], r["high"], *implied)
+        stated_lc, stated_hc = (not e for e in _open_ends(r))
+        consistent = False if in_conflict else _overlap(r["low"], r["high"], implied[0], implied[1], stated_lc,
+                                                        stated_hc, implied[2], implied[3])
         rows.append(dict(claim_id=claim.claim_id, wording=r["wording"], paraphrase=r["paraphrase"], kind=r["kind"],
                          value=r["value"], unit=r["unit"], qualifier=r["qualifier"],
-                         stated_low=r["low"], stated_high=r["high"],
-                         stated_low_closed=bool(r.get("low_closed", True)),
-                         stated_high_closed=bool(r.get("high_closed", True)), implied_low=implied[0],
-                         implied_high=implied[1], reconciled_low=reconciled[0], reconciled_high=reconciled[1],
+                         stated_low=r["low"], stated_high=r["high"], stated_low_closed=stated_lc,
+                         stated_high_closed=stated_hc, implied_low=implied[0], implied_high=implied[1],
+                         implied_low_closed=implied[2], implied_high_closed=implied[3],
+                         reconciled_low=reconciled[0], reconciled_high=reconciled[1],
+                         reconciled_low_closed=reconciled[2], reconciled_high_closed=reconciled[3],
                          consistent=consistent, in_conflict=in_conflict, note="; ".join(notes)))
     out = pd.DataFrame(rows)
     out["consistent"] = out["consistent"].astype(bool)
@@ -607,16 +722,20 @@ def _relation(row: _Row) -> str:
                     enumerate(row.coefs.items()))
     if row.lo is not None and row.lo == row.hi:
         return f"{expr} = {row.lo:.6g}"
+    below, above = ("<" if row.lo_open else "≤"), ("<" if row.hi_open else "≤")
     if row.lo is not None and row.hi is not None:
-        return f"{row.lo:.6g} ≤ {expr} ≤ {row.hi:.6g}"
-    return f"{expr} ≥ {row.lo:.6g}" if row.lo is not None else f"{expr} ≤ {row.hi:.6g}"
+        return f"{row.lo:.6g} {below} {expr} {above} {row.hi:.6g}"
+    if row.lo is not None:
+        return f"{expr} {'>' if row.lo_open else '≥'} {row.lo:.6g}"
+    return f"{expr} {above} {row.hi:.6g}"
 
 
 def registry(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Every claim with its wording, paraphrase, interval under the convention and the linear relation it states.
 
     Built from the published figures (one claim per ``figure_id``); ``quantity`` names what the claim bounds in
-    :func:`reconcile`, ``relation`` is the claim's constraint(s) in the LP (open ends taken as closed).
+    :func:`reconcile`, ``relation`` is the claim's constraint(s), strict (<, >) at an open end (the linear
+    programs use the closure; see the module docstring).
     """
     frame = _prepare(data, convention)
     if not is_published(frame):
@@ -677,9 +796,10 @@ def derived(data: pd.DataFrame | None = None, convention: str | Convention | Non
     the printed figures, and the reconciled bounds.
 
     Columns ``quantity, measure, sender, receiver, kind, year, from_year, unit, stated, stated_value,
-    printed_start, printed_end, from_printed, low, high, printed_inside``; ``printed_start``/``printed_end``
-    are the printed levels of a single flow (``other`` = total − named parts of them); ``from_printed`` treats
-    every printed level as exact (labelled as such wherever shown).
+    printed_start, printed_end, from_printed, low, high, low_closed, high_closed, printed_inside``;
+    ``printed_start``/``printed_end`` are the printed levels of a single flow (``other`` = total − named parts
+    of them); ``from_printed`` treats every printed level as exact (labelled as such wherever shown);
+    ``printed_inside`` is whether it lies in the reconciled bounds (an open end excludes its own value).
     """
     frame = _prepare(data, convention)
     recon = reconcile(frame)
@@ -692,7 +812,9 @@ def derived(data: pd.DataFrame | None = None, convention: str | Convention | Non
     stated = dict(zip(reg["quantity"], reg["wording"], strict=True))
     out["stated"] = [stated.get(q, "") for q in out["quantity"]]
     out["from_printed"] = [_evaluate(exprs[q]["numerator"], exprs[q]["denominator"], point) for q in out["quantity"]]
-    out["printed_inside"] = (out["from_printed"] >= out["low"] - _TOL) & (out["from_printed"] <= out["high"] + _TOL)
+    out["printed_inside"] = [_meet(lo, lc, v, True) and _meet(v, True, hi, hc) for v, lo, hi, lc, hc in
+                             zip(out["from_printed"], out["low"], out["high"], out["low_closed"], out["high_closed"],
+                                 strict=True)]
     value = dict(zip(reg["quantity"], reg["value"], strict=True))
     out["stated_value"] = [value.get(q, np.nan) for q in out["quantity"]]
     ends = [(point.get(variable(m, f, s, r), np.nan), point.get(variable(m, y, s, r), np.nan))
@@ -702,7 +824,8 @@ def derived(data: pd.DataFrame | None = None, convention: str | Convention | Non
     out["printed_start"] = [a for a, _ in ends]
     out["printed_end"] = [b for _, b in ends]
     cols = ["quantity", "measure", "sender", "receiver", "kind", "year", "from_year", "unit", "stated",
-            "stated_value", "printed_start", "printed_end", "from_printed", "low", "high", "printed_inside"]
+            "stated_value", "printed_start", "printed_end", "from_printed", "low", "high", "low_closed", "high_closed",
+            "printed_inside"]
     return out[cols].reset_index(drop=True)
 
 
@@ -714,8 +837,9 @@ def sensitivity(conventions: Sequence[str | Convention], quantities: Sequence[st
                 data: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reconciled bounds of `quantities` (default: all) under each convention, with any conflict named.
 
-    Long format: ``convention, quantity, low, high, consistent, conflict``; under a convention where the claims
-    contradict each other the bounds are NaN and ``conflict`` lists a smallest conflicting set.
+    Long format: ``convention, quantity, low, high, low_closed, high_closed, consistent, conflict``; under a
+    convention where the claims contradict each other the bounds are NaN and ``conflict`` lists a smallest
+    conflicting set.
     """
     rows = []
     for conv in conventions:
@@ -724,17 +848,20 @@ def sensitivity(conventions: Sequence[str | Convention], quantities: Sequence[st
             rec = reconcile(data, conv)
         except InconsistentClaims as exc:
             qs = quantities or []
-            rows += [dict(convention=name, quantity=q, low=np.nan, high=np.nan, consistent=False,
-                          conflict=", ".join(exc.conflict)) for q in (qs or ["(all)"])]
+            rows += [dict(convention=name, quantity=q, low=np.nan, high=np.nan, low_closed=False, high_closed=False,
+                          consistent=False, conflict=", ".join(exc.conflict)) for q in (qs or ["(all)"])]
             continue
         if quantities is not None:
             missing = [q for q in quantities if q not in set(rec["quantity"])]
             if missing:
                 raise DataError(f"quantities: unknown {missing}; choose from reconcile()['quantity']")
             rec = rec.set_index("quantity").loc[list(quantities)].reset_index()
-        rows += [dict(convention=name, quantity=q, low=lo, high=hi, consistent=True, conflict="")
-                 for q, lo, hi in zip(rec["quantity"], rec["low"], rec["high"], strict=True)]
-    return pd.DataFrame(rows, columns=["convention", "quantity", "low", "high", "consistent", "conflict"])
+        rows += [dict(convention=name, quantity=q, low=lo, high=hi, low_closed=lc, high_closed=hc, consistent=True,
+                      conflict="")
+                 for q, lo, hi, lc, hc in zip(rec["quantity"], rec["low"], rec["high"], rec["low_closed"],
+                                              rec["high_closed"], strict=True)]
+    return pd.DataFrame(rows, columns=["convention", "quantity", "low", "high", "low_closed", "high_closed",
+                                       "consistent", "conflict"])
 
 
 # ---------------------------------------------------------------- data for the notebook's figures
@@ -743,38 +870,51 @@ def sensitivity(conventions: Sequence[str | Convention], quantities: Sequence[st
 def stack_table(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Totals split into the three pandemic-related areas and the rest, per year: printed value and bounds.
 
-    Columns ``year, part, value, low, high, derived``; ``value`` is the printed figure, or for ``rest`` (total
-    minus the three areas) the difference of printed figures (``derived`` True); bounds are reconciled.
+    Columns ``year, part, value, qualifier, low, high, low_closed, high_closed, derived``; ``value`` is the
+    printed figure with its hedge word in ``qualifier`` (exact, about, over, almost), or for ``rest`` (total
+    minus the three areas) the difference of printed figures (``derived`` True, no qualifier); bounds are
+    reconciled, with their closedness.
     """
     frame = _prepare(data, convention)
     point = printed_point(frame)
-    model = _build(frame)
-    _raise_if_infeasible(model)
-    mats = _matrices(model, range(len(model.claims)))
+    model, tight = _models(frame)
+    _raise_if_infeasible(model, tight)
+    system = _System.of(model, tight, range(len(model.claims)))
+    lv = frame[(frame["kind"] == "level") & frame["year"].notna()]
+    hedge = {variable(m, _year_key(y), s, r): q for m, s, r, y, q in
+             zip(lv["measure"], lv["sender"], lv["receiver"], lv["year"], lv["qualifier"], strict=True)}
     years = sorted(i["year"] for i in model.info.values() if i["measure"] == "total" and i["year"] != UNDATED)
     rows = []
     for y in years:
         if not all(variable(m, y) in model.info for m in PANDEMIC_AREAS):
             continue
         for m in (*PANDEMIC_AREAS, "total"):
-            lo, hi = _range(model, mats, {variable(m, y): 1.0})
-            rows.append(dict(year=y, part=m, value=point[variable(m, y)], low=lo, high=hi, derived=False))
+            lo, hi, lc, hc = _range_ends(system, {variable(m, y): 1.0})
+            rows.append(dict(year=y, part=m, value=point[variable(m, y)], qualifier=hedge.get(variable(m, y), ""),
+                             low=lo, high=hi, low_closed=lc, high_closed=hc, derived=False))
         coefs = {variable("total", y): 1.0} | {variable(m, y): -1.0 for m in PANDEMIC_AREAS}
-        lo, hi = _range(model, mats, coefs)
-        rows.append(dict(year=y, part="rest", value=_evaluate(coefs, None, point), low=lo, high=hi, derived=True))
-    return pd.DataFrame(rows, columns=["year", "part", "value", "low", "high", "derived"])
+        lo, hi, lc, hc = _range_ends(system, coefs)
+        rows.append(dict(year=y, part="rest", value=_evaluate(coefs, None, point), qualifier="", low=lo, high=hi,
+                         low_closed=lc, high_closed=hc, derived=True))
+    return pd.DataFrame(rows, columns=["year", "part", "value", "qualifier", "low", "high", "low_closed",
+                                       "high_closed", "derived"])
 
 
 def flows_table(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
-    """Care-message (PLO) flows per year: printed value, stated interval and reconciled bounds."""
+    """Care-message (PLO) flows per year: printed value and hedge word, stated interval and reconciled bounds,
+    each with its closedness (``stated_low_closed`` ..., ``low_closed``, ``high_closed``)."""
     frame = _prepare(data, convention)
     rec = reconcile(frame).set_index("quantity")
     lv = frame[(frame["measure"] == "plo") & (frame["kind"] == "level") & frame["year"].notna()]
     rows = []
     for _, r in lv.iterrows():
         q = variable("plo", _year_key(r["year"]), r["sender"], r["receiver"])
+        stated_lc, stated_hc = (not e for e in _open_ends(r))
         rows.append(dict(sender=r["sender"], receiver=r["receiver"], year=int(r["year"]), value=r["value"],
-                         stated_low=r["low"], stated_high=r["high"], low=rec.loc[q, "low"], high=rec.loc[q, "high"]))
+                         qualifier=r["qualifier"], stated_low=r["low"], stated_high=r["high"],
+                         stated_low_closed=stated_lc, stated_high_closed=stated_hc, low=rec.loc[q, "low"],
+                         high=rec.loc[q, "high"], low_closed=bool(rec.loc[q, "low_closed"]),
+                         high_closed=bool(rec.loc[q, "high_closed"])))
     out = pd.DataFrame(rows)
     order = {f: k for k, f in enumerate(_FLOW_ORDER)}
     out["_k"] = [order.get((s, r), 99) for s, r in zip(out["sender"], out["receiver"], strict=True)]
