@@ -75,3 +75,12 @@ def test_number_by_language_and_rounding():
     assert number(1234.5, "nb", 1) == "1\u00a0234,5" and number(1234.5, "en", 1) == "1,234.5"
     assert number(0.714, "en", 2, rounding="up") == "0.72" and number(0.714, "en", 2) == "0.71"
     assert number(None, "en") == MISSING
+
+
+def test_decimal_marks_in_relations():
+    from analysis.formatting import decimal_marks
+
+    rel = "57.5 ≤ sysvak[all->all]@2021 − 1.82·plo@2020 < 58.5"
+    assert decimal_marks(rel, "nb") == "57,5 ≤ sysvak[all->all]@2021 − 1,82·plo@2020 < 58,5"
+    assert decimal_marks(rel, "en") == rel
+    assert decimal_marks("x@2020-2021. Next", "nb") == "x@2020-2021. Next"  # a full stop is not a decimal mark

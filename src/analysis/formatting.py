@@ -21,6 +21,7 @@ not move a bound by a whole digit.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,12 @@ _ON_GRID = 1e-6  # in units of the last shown digit: closer than this to a grid 
 def localise(text: str, lang: str) -> str:
     """Python's number text ("1,234.5") in `lang`: nb gets no-break-space thousands and a decimal comma."""
     return text.replace(",", NBSP).replace(".", ",") if lang == "nb" else text
+
+
+def decimal_marks(text: str, lang: str) -> str:
+    """`text` with every decimal point between two digits written as `lang` writes it ("57.5" -> "57,5" in nb);
+    for formulas and relations built with Python's number format."""
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", text) if i18n.check_lang(lang) == "nb" else text
 
 
 def _missing(x: object) -> bool:

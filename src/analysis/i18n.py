@@ -33,6 +33,11 @@ QUALIFIERS = {
     "almost": {"nb": "nesten", "en": "almost"},
     "just_over": {"nb": "drøyt", "en": "just over"},
 }
+KINDS = {
+    "level": {"nb": "nivå", "en": "level"},
+    "change": {"nb": "endring", "en": "change"},
+    "growth_percent": {"nb": "vekst i prosent", "en": "growth in percent"},
+}
 UNITS = {
     "million messages": {"nb": "millioner meldinger", "en": "million messages"},
     "percent": {"nb": "prosent", "en": "percent"},
