@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import i18n
-from analysis.claims import bound, variable
+from analysis.claims import bound, bound_ends, variable
 from analysis.data import is_published, levels
 from analysis.errors import DataError
-from analysis.formatting import significant
+from analysis.formatting import decimals_with_bounds, interval, number, significant
 from analysis.intervals import Convention, add_bounds
 
 Key = tuple[str, str, str]
@@ -61,23 +61,33 @@ HELSEBOKA_REVERSE: Key = ("plo", "kommune", "fastlege")
 # counterfactual with it excluded as well.
 PANDEMIC_DRIVERS: tuple[str, ...] = ("sysvak", "svarrapporter")
 
+# Row labels. The page says the GP -> municipality growth is "i hovedsak" (mainly) Helseboka, so the flow's
+# change is an upper end for Helseboka. `other` (the total minus the drivers) is, for the default drivers, the
+# same quantity notebook 01 calls the unexplained part of the total change (analysis.claims.NAMED_CHANGES);
+# with one driver per measure of a user's file it is the messages in no measure, 01's "other messages".
 DRIVER_LABELS: dict[str, dict[str, str]] = {
-    "sysvak": {"nb": "SYSVAK (vaksinasjonsregisteret)", "en": "SYSVAK (vaccination register)"},
-    "svarrapporter": {"nb": "Svarrapporter (inkl. lab.)", "en": "Result reports (incl. lab)"},
-    "frikort": {"nb": "Frikort/egenandel", "en": "Exemption card/co-payment"},
-    "helseboka": {"nb": "PLO fastlege → kommune (Helseboka)", "en": "Care msgs GP → municipality (Helseboka)"},
-    "helseboka_both": {"nb": "PLO fastlege ↔ kommune (Helseboka)", "en": "Care msgs GP ↔ municipality (Helseboka)"},
-    "other": {"nb": "Øvrige meldinger", "en": "Other messages"},
+    "sysvak": i18n.MEASURES["sysvak"],
+    "svarrapporter": i18n.MEASURES["svarrapporter"],
+    "frikort": i18n.MEASURES["frikort_egenandel"],
+    "helseboka": {"nb": "PLO fastlege → kommune (Helseboka: høyst hele endringen)",
+                  "en": "PLO GP → municipality (Helseboka: at most all of it)"},
+    "helseboka_both": {"nb": "PLO fastlege ↔ kommune (Helseboka: høyst hele endringen)",
+                       "en": "PLO GP ↔ municipality (Helseboka: at most all of it)"},
+    "other": {"nb": "Uforklart del av endringen i totalen", "en": "Unexplained part of the total change"},
+    "other_measures": i18n.MEASURES["other"],
     "total": {"nb": "Totalt", "en": "Total"},
 }
+# What a row's point values are: arithmetic on the printed figures, a model point (a level the code chose
+# because the page's figures rule the printed one out), or the values of a user's file.
+POINT_BASIS = ("printed", "model", "data")
 
 # Notes in the table, in both languages (the `note` column is in the `lang` asked for).
 NOTES: dict[str, dict[str, str]] = {
     "not_fit": {
-        "en": "printed {value} ({period}) does not fit the other figures on the page, which allow {lo} to {hi} "
-              "(given the points chosen before it); point = the middle, {mid}",
-        "nb": "trykt {value} ({period}) passer ikke med de andre tallene på siden, som tillater {lo} til {hi} "
-              "(gitt punktene valgt før); punkt = midten, {mid}",
+        "en": "printed {value} ({period}) does not fit the other figures on the page, which allow {range} "
+              "(given the points chosen before it); model point = the middle, {mid}",
+        "nb": "trykt {value} ({period}) passer ikke med de andre tallene på siden, som tillater {range} "
+              "(gitt punktene valgt før); modellert punkt = midten, {mid}",
     },
     "open_end": {
         "en": "'{wording}' enters as the printed {value}, the open end of its interval",
@@ -104,16 +114,22 @@ NOTES: dict[str, dict[str, str]] = {
         "nb": "ingen rad for {key} i {period}: regnet som 0 meldinger (legg til raden hvis tallet ikke var 0)",
     },
     "other": {
-        "en": "total minus every driver, bounded jointly",
-        "nb": "totalen minus alle driverne, avgrenset samlet",
+        "en": "levels: the total minus every driver; its change is the part of the total change the drivers do "
+              "not explain, bounded jointly",
+        "nb": "nivåene: totalen minus alle driverne; endringen er den delen av endringen i totalen driverne ikke "
+              "forklarer, avgrenset samlet",
+    },
+    "other_measures": {
+        "en": "the total minus every measure of the file (messages in no measure), bounded jointly",
+        "nb": "totalen minus alle measures i filen (meldinger som ikke er i noen measure), avgrenset samlet",
     },
     "undefined": {
         "en": "{what} undefined: its base ({base}) is zero, or can be zero or change sign",
         "nb": "{what} udefinert: grunnlaget ({base}) er null, eller kan være null eller skifte fortegn",
     },
     "outside": {
-        "en": "{what} point {value} outside its joint bounds [{lo}, {hi}]",
-        "nb": "punktverdien for {what}, {value}, er utenfor grensene [{lo}, {hi}]",
+        "en": "{what} point {value} outside its joint bounds {range}",
+        "nb": "punktverdien for {what}, {value}, er utenfor grensene {range}",
     },
     "pp": {"en": "percentage points", "nb": "prosentpoeng"},
     "share": {"en": "share of the change", "nb": "andel av endringen"},
@@ -129,10 +145,13 @@ def _note(name: str, lang: str, **values: object) -> str:
 
 
 COLUMNS = [
-    "driver", "label", "start", "start_low", "start_high", "end", "end_low", "end_high",
-    "change", "change_low", "change_high", "pp", "pp_low", "pp_high",
+    "driver", "label", "point_basis", "start", "start_low", "start_high", "end", "end_low", "end_high",
+    "change", "change_low", "change_high", "change_printed", "pp", "pp_low", "pp_high",
     "share_pct", "share_pct_low", "share_pct_high", "growth_pct", "growth_pct_low", "growth_pct_high",
     "note", "unit",
+    # whether each bound is attained (closed) or only approached (open, from an "over"/"nesten" figure)
+    *(f"{q}_{end}_closed" for q in ("start", "end", "change", "pp", "share_pct", "growth_pct")
+      for end in ("low", "high")),
 ]
 # Relative tolerance when checking that a point lies inside LP bounds (the solver's own accuracy).
 _TOL = 1e-7
@@ -174,6 +193,7 @@ class _Setup:
     total_is_sum: bool
     unit: str
     lang: str = "en"
+    per_measure: bool = False  # a user's file without the default drivers: one driver per measure
     notes: list[str] = field(default_factory=list)
     driver_notes: dict[str, list[str]] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
@@ -200,14 +220,15 @@ class _Setup:
     def total(self, period: pd.Period) -> Objective:
         return self.level(self.total_keys(period), period)
 
-    # -- bounds by linear programming over all claims jointly
-    def bound(self, objective: Objective, denominator: Objective | None = None) -> tuple[float, float]:
+    # -- bounds by linear programming over all claims jointly, and whether each end is attained
+    def bound(self, objective: Objective, denominator: Objective | None = None) -> tuple[float, float, bool, bool]:
+        """(low, high, low_closed, high_closed) of the objective (over the denominator) under all claims."""
         if not objective:
-            return (0.0, 0.0)
+            return (0.0, 0.0, True, True)
         key = (tuple(sorted(objective.items())), tuple(sorted((denominator or {}).items())))
         if key not in self._cache:
-            lo, hi = bound(objective, data=self.frame, convention=None, denominator=denominator)
-            self._cache[key] = (float(lo), float(hi))
+            lo, hi, lc, hc = bound_ends(objective, data=self.frame, convention=None, denominator=denominator)
+            self._cache[key] = (float(lo), float(hi), bool(lc), bool(hc))
         return self._cache[key]
 
     # -- point values: one set of level values that all claims allow at once
@@ -238,21 +259,25 @@ class _Setup:
             return self._points
         out: dict[str, tuple[float, str | None]] = {}
         fixed: list[pd.Series] = []
+        # A printed "over 63" sits at the open end of its interval, so the points are chosen over the closure
+        # of the claims (every end taken as closed), as the bounds are.
+        closure = self.frame.drop(columns=["low_closed", "high_closed"], errors="ignore")
         for key, period in self._ordered_keys():
             name = self.var(key, period)
             idx = self._row_index(key, period)
             value = float(self.frame.at[idx, "value"])
             extra = pd.DataFrame(fixed) if fixed else None
-            frame = self.frame if extra is None else pd.concat([self.frame, extra], ignore_index=True)
+            frame = closure if extra is None else pd.concat([closure, extra], ignore_index=True)
             lo, hi = bound({name: 1.0}, data=frame, convention=None)
             note = None
             if not _inside(value, lo, hi):
                 mid = (lo + hi) / 2
+                d = decimals_with_bounds(mid, lo, hi, self.unit)
                 note = _note("not_fit", self.lang, value=_fmt(value, self.lang), period=period,
-                             lo=_fmt(lo, self.lang), hi=_fmt(hi, self.lang), mid=_fmt(mid, self.lang))
+                             range=interval(lo, hi, self.lang, d), mid=number(mid, self.lang, d))
                 value = mid
             out[name] = (value, note)
-            row = self.frame.loc[idx].copy()
+            row = closure.loc[idx].copy()
             row["low"] = row["high"] = value
             if "figure_id" in row.index:
                 row["figure_id"] = f"_point:{name}"
@@ -283,6 +308,14 @@ class _Setup:
             if note:
                 notes.append(note)
         return total, notes
+
+    def printed(self, keys: Iterable[Key], period: pd.Period) -> float:
+        """Sum of the keys' printed figures (or file values) in `period`, as if exact; 0 for a key with no row."""
+        return sum(float(self.frame.at[self._row_index(k, period), "value"]) for k in keys if self.has(k, period))
+
+    def modelled(self, keys: Iterable[Key], period: pd.Period) -> bool:
+        """Whether any of the keys' point values is a model point (not the printed figure)."""
+        return any(self.key_point(k, period)[1] for k in keys)
 
 
 def _as_period(value: object, freq: str, name: str) -> pd.Period:
@@ -436,8 +469,12 @@ def _prepare(
     unit = "million messages" if published else str(lv["unit"].iloc[0])
     has_bounds = {"low", "high"} <= set(data.columns)
     frame = add_bounds(data, convention) if convention is not None or not has_bounds else data
+    # drivers that cover every measure of the file leave only messages in no measure as the residual
+    covered = {k for ks in resolved.values() for k in ks}
+    every = not published and all(k in covered or (k[0], "all", "all") in covered
+                                  for k in keys0 | keys1 if k[0] != "total")
     return _Setup(data, frame.reset_index(drop=True), published, p0, p1, table, resolved, total_is_sum, unit,
-                  lang, notes, driver_notes)
+                  lang, every, notes, driver_notes)
 
 
 # ---------------------------------------------------------------- the decomposition
@@ -453,6 +490,8 @@ class _Part:
     e: float
     c: float
     notes: list[str]
+    modelled: bool = False  # a point value rests on a model point (a level the code chose)
+    printed_c: float = math.nan  # the change from the printed figures taken as exact
 
 
 def _parts(setup: _Setup) -> list[_Part]:
@@ -465,10 +504,14 @@ def _parts(setup: _Setup) -> list[_Part]:
         notes = list(setup.driver_notes.get(name, [])) + n0 + n1
         s_obj, e_obj = setup.level(keys, p0), setup.level(keys, p1)
         notes += [n for k in keys for p in (p0, p1) if (n := setup.open_end_note(k, p))]
-        parts.append(_Part(name, s_obj, e_obj, s, e, e - s, notes))
+        modelled = setup.modelled(keys, p0) or setup.modelled(keys, p1)
+        printed = setup.printed(keys, p1) - setup.printed(keys, p0)
+        parts.append(_Part(name, s_obj, e_obj, s, e, e - s, notes, modelled, printed))
     ts, tn0 = setup.point(setup.total_keys(p0), p0)
     te, tn1 = setup.point(setup.total_keys(p1), p1)
-    total = _Part("total", setup.total(p0), setup.total(p1), ts, te, te - ts, list(setup.notes) + tn0 + tn1)
+    total = _Part("total", setup.total(p0), setup.total(p1), ts, te, te - ts, list(setup.notes) + tn0 + tn1,
+                  setup.modelled(setup.total_keys(p0), p0) or setup.modelled(setup.total_keys(p1), p1),
+                  setup.printed(setup.total_keys(p1), p1) - setup.printed(setup.total_keys(p0), p0))
     other = _Part(
         "other",
         _combine((1, total.s_obj), *((-1, p.s_obj) for p in parts)),
@@ -476,7 +519,9 @@ def _parts(setup: _Setup) -> list[_Part]:
         total.s - sum(p.s for p in parts),
         total.e - sum(p.e for p in parts),
         total.c - sum(p.c for p in parts),
-        [_note("other", setup.lang)],
+        [_note("other_measures" if setup.per_measure else "other", setup.lang)],
+        total.modelled or any(p.modelled for p in parts),
+        total.printed_c - sum(p.printed_c for p in parts),
     )
     return [*parts, other, total]
 
@@ -484,18 +529,19 @@ def _parts(setup: _Setup) -> list[_Part]:
 def _ratio(
     setup: _Setup, num_point: float, num: Objective, den_point: float, den: Objective, what: str,
     base: str = "",
-) -> tuple[float, float, float, str | None]:
-    """Point and joint bounds of 100 * num / den, or NaN with a note when den can be zero or negative."""
-    dlo, dhi = setup.bound(den) if den else (0.0, 0.0)
+) -> tuple[float, float, float, bool | None, bool | None, str | None]:
+    """Point, joint bounds and their closedness of 100 * num / den, or NaN with a note when den can be zero or
+    negative."""
+    dlo, dhi = setup.bound(den)[:2] if den else (0.0, 0.0)
     sign = 1.0
     if dhi < 0:  # a denominator that is negative throughout (e.g. a falling total): flip both signs
         sign, dlo, dhi = -1.0, -dhi, -dlo
     if dlo <= 0 or den_point == 0:
         why = _note("undefined", setup.lang, what=_note(what, setup.lang), base=base)
-        return math.nan, math.nan, math.nan, why
+        return math.nan, math.nan, math.nan, None, None, why
     scaled = _combine((100.0 * sign, num))
-    lo, hi = setup.bound(scaled, denominator=_combine((sign, den))) if scaled else (0.0, 0.0)
-    return 100.0 * num_point / den_point, lo, hi, None
+    lo, hi, lc, hc = setup.bound(scaled, denominator=_combine((sign, den))) if scaled else (0.0, 0.0, True, True)
+    return 100.0 * num_point / den_point, lo, hi, lc, hc, None
 
 
 def contributions(
@@ -516,54 +562,63 @@ def contributions(
     for part in parts:
         notes = list(part.notes)
         change = _combine((1, part.e_obj), (-1, part.s_obj))
-        s_lo, s_hi = setup.bound(part.s_obj)
-        e_lo, e_hi = setup.bound(part.e_obj)
-        c_lo, c_hi = setup.bound(change)
-        pp, pp_lo, pp_hi, n = _ratio(setup, part.c, change, total.s, total.s_obj,
-                                     "pp", _note("start_total", lang))
+        s_lo, s_hi, *s_ends = setup.bound(part.s_obj)
+        e_lo, e_hi, *e_ends = setup.bound(part.e_obj)
+        c_lo, c_hi, *c_ends = setup.bound(change)
+        pp, pp_lo, pp_hi, *pp_ends, n = _ratio(setup, part.c, change, total.s, total.s_obj,
+                                               "pp", _note("start_total", lang))
         notes += [n] if n else []
         if part.name == "total":
-            share, sh_lo, sh_hi = 100.0, 100.0, 100.0
+            share, sh_lo, sh_hi, sh_ends = 100.0, 100.0, 100.0, [True, True]
         else:
-            share, sh_lo, sh_hi, n = _ratio(setup, part.c, change, total.c, t_change,
-                                            "share", _note("total_change", lang))
+            share, sh_lo, sh_hi, *sh_ends, n = _ratio(setup, part.c, change, total.c, t_change,
+                                                      "share", _note("total_change", lang))
             notes += [n] if n else []
-        growth, g_lo, g_hi, n = _ratio(setup, part.c, change, part.s, part.s_obj,
-                                       "growth", _note("level_in", lang, period=setup.start))
+        growth, g_lo, g_hi, *g_ends, n = _ratio(setup, part.c, change, part.s, part.s_obj,
+                                                "growth", _note("level_in", lang, period=setup.start))
         notes += [n] if n else []
+        closed = {}
+        for q, qe in (("start", s_ends), ("end", e_ends), ("change", c_ends), ("pp", pp_ends),
+                      ("share_pct", sh_ends), ("growth_pct", g_ends)):
+            closed[f"{q}_low_closed"], closed[f"{q}_high_closed"] = qe
         for what, v, lo, hi in (("start", part.s, s_lo, s_hi), ("end", part.e, e_lo, e_hi),
                                 ("change", part.c, c_lo, c_hi)):
             if not _inside(v, lo, hi):
-                notes.append(_note("outside", lang, what=what, value=_fmt(v, lang), lo=_fmt(lo, lang),
-                                   hi=_fmt(hi, lang)))
+                d = decimals_with_bounds(v, lo, hi, setup.unit)
+                notes.append(_note("outside", lang, what=what, value=number(v, lang, d),
+                                   range=f"[{interval(lo, hi, lang, d)}]"))
+        basis = "model" if part.modelled or total.modelled else ("printed" if setup.published else "data")
         rows.append({
-            "driver": part.name, "label": _label(part.name, setup, lang),
+            "driver": part.name, "label": _label(part.name, setup, lang), "point_basis": basis,
             "start": part.s, "start_low": s_lo, "start_high": s_hi,
             "end": part.e, "end_low": e_lo, "end_high": e_hi,
-            "change": part.c, "change_low": c_lo, "change_high": c_hi,
+            "change": part.c, "change_low": c_lo, "change_high": c_hi, "change_printed": part.printed_c,
             "pp": pp, "pp_low": pp_lo, "pp_high": pp_hi,
             "share_pct": share, "share_pct_low": sh_lo, "share_pct_high": sh_hi,
             "growth_pct": growth, "growth_pct_low": g_lo, "growth_pct_high": g_hi,
-            "note": "; ".join(dict.fromkeys(notes)), "unit": setup.unit,
+            "note": "; ".join(dict.fromkeys(notes)), "unit": setup.unit, **closed,
         })
     out = pd.DataFrame(rows, columns=COLUMNS)
     out.attrs.update(start=str(setup.start), end=str(setup.end), unit=setup.unit, published=setup.published,
-                     drivers={n: list(ks) for n, ks in setup.drivers.items()})
+                     drivers={n: list(ks) for n, ks in setup.drivers.items()}, per_measure=setup.per_measure)
     return out
 
 
 def _label(name: str, setup: _Setup, lang: str) -> str:
     if name in DRIVER_LABELS:
         both = HELSEBOKA_REVERSE in setup.drivers.get("helseboka", [])
-        return _driver_label(name, both, setup.published, lang)
+        return _driver_label(name, both, setup.published, lang, setup.per_measure)
     return i18n.label(i18n.MEASURES, name, lang)
 
 
-def _driver_label(name: str, both: bool, published: bool, lang: str) -> str:
+def _driver_label(name: str, both: bool, published: bool, lang: str, per_measure: bool = False) -> str:
+    """The row label of a driver, `other` or `total` in `lang`."""
     key = "helseboka_both" if name == "helseboka" and both else name
+    if name == "other" and per_measure:
+        key = "other_measures"
     text = i18n.pick(DRIVER_LABELS[key], lang)
     # Helseboka is the page's explanation of the 2021 growth; a user's series only has the flow itself
-    return text if published or name != "helseboka" else text.replace(" (Helseboka)", "")
+    return text if published or name != "helseboka" else text.split(" (")[0]
 
 
 # ---------------------------------------------------------------- the counterfactual
@@ -575,9 +630,9 @@ CF_NOTES: dict[str, dict[str, str]] = {
                         "nb": "summen av endringene i de utelatte driverne: {names}"},
     "counterfactual_total": {
         "en": "modelled: the end total if the excluded drivers had stayed at their start level and everything "
-              "else were as observed",
+              "else were as observed; assumes no substitution (no other messages would have replaced them)",
         "nb": "modellert: totalen i sluttperioden hvis de utelatte driverne hadde holdt seg på startnivået og alt "
-              "annet var som observert",
+              "annet var som observert; antar ingen vridning (ingen andre meldinger ville ha erstattet dem)",
     },
     "counterfactual_change": {"en": "modelled: counterfactual total minus the start total",
                               "nb": "modellert: kontrafaktisk total minus totalen i startperioden"},
@@ -629,17 +684,18 @@ def counterfactual(
         ("counterfactual_total", total.e - x, *setup.bound(cf_obj)),
         ("counterfactual_change", total.e - x - total.s, *setup.bound(cf_change_obj)),
     ]
-    g, g_lo, g_hi, _ = _ratio(setup, total.e - x - total.s, cf_change_obj, total.s, total.s_obj, "growth",
-                              _note("start_total", lang))
-    rows.append(("counterfactual_growth_pct", g, g_lo, g_hi))
-    out = pd.DataFrame(rows, columns=["quantity", "value", "low", "high"])
-    out["note"] = [i18n.pick(CF_NOTES[q], lang).format(names=", ".join(exclude)) for q in out["quantity"]]
+    g, g_lo, g_hi, g_lc, g_hc, _ = _ratio(setup, total.e - x - total.s, cf_change_obj, total.s, total.s_obj,
+                                          "growth", _note("start_total", lang))
+    rows.append(("counterfactual_growth_pct", g, g_lo, g_hi, g_lc, g_hc))
+    out = pd.DataFrame(rows, columns=["quantity", "value", "low", "high", "low_closed", "high_closed"])
+    out["note"] = [i18n.pick(CF_NOTES[q], lang).format(names=driver_names(exclude, lang)) for q in out["quantity"]]
     if setup.published:
         plateau = setup.frame[setup.frame["figure_id"] == "total_plateau"]  # its interval under the convention
         if len(plateau) == 1:
             r = plateau.iloc[0]
             out.loc[len(out)] = [
-                "plateau", float(r["value"]), float(r["low"]), float(r["high"]),
+                "plateau", float(r["value"]), float(r["low"]), float(r["high"]), bool(r.get("low_closed", True)),
+                bool(r.get("high_closed", True)),
                 i18n.pick(CF_NOTES["plateau"], lang).format(wording=r["wording"], step=_fmt(r["step"], lang)),
             ]
     out["unit"] = np.where(out["quantity"] == "counterfactual_growth_pct", "percent", setup.unit)
@@ -665,7 +721,9 @@ def compare_helseboka(
         sub = t[t["driver"].isin(["helseboka", "other"])].copy()
         sub.insert(0, "include_reverse_helseboka", rev)
         out.append(sub)
-    return pd.concat(out, ignore_index=True)
+    both = pd.concat(out, ignore_index=True)
+    both.attrs.update(published=t.attrs["published"], unit=t.attrs["unit"])
+    return both
 
 
 def _mid_sentence(label: str) -> str:
@@ -694,11 +752,20 @@ def counterfactual_variants(
         return {}
     variants = [names] + ([[*names, "frikort"]] if "frikort" in setup.drivers and "frikort" not in names else [])
     word = i18n.pick({"nb": "uten ", "en": "without "}, lang)
+    return {word + driver_names(v, lang): counterfactual(data, start, end, exclude=v, **kw) for v in variants}
+
+
+def driver_name(driver: str, lang: str = "nb") -> str:
+    """A driver's short name as it reads inside a sentence: 'SYSVAK', 'svarrapporter', 'exemption card/...'."""
+    if driver in DRIVER_LABELS:
+        text = i18n.pick(DRIVER_LABELS[driver], lang)
+    else:
+        text = i18n.label(i18n.MEASURES, driver, lang)
+    return _mid_sentence(text.split(" (")[0])
+
+
+def driver_names(drivers: Sequence[str], lang: str = "nb") -> str:
+    """Drivers' short names joined for a sentence: 'SYSVAK, svarrapporter og frikort/egenandel'."""
+    names = [driver_name(d, lang) for d in drivers]
     joiner = i18n.pick({"nb": " og ", "en": " and "}, lang)
-    out = {}
-    for v in variants:
-        names_v = [_mid_sentence(i18n.pick(DRIVER_LABELS[d], lang).split(" (")[0]) if d in DRIVER_LABELS else d
-                   for d in v]
-        text = names_v[0] if len(names_v) == 1 else ", ".join(names_v[:-1]) + joiner + names_v[-1]
-        out[word + text] = counterfactual(data, start, end, exclude=v, **kw)
-    return out
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
