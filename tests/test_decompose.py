@@ -105,6 +105,46 @@ def test_hedged_points_are_printed_numbers_and_say_so(table):
     assert "over 63" in table.loc["sysvak", "note"] and "open end" in table.loc["sysvak", "note"]
 
 
+def test_point_basis_says_which_points_the_code_chose(table):
+    """GP -> municipality is a model point (the printed 1.8 and 3.4 are ruled out); so is the residual, which
+    subtracts it. The others are arithmetic on the printed figures."""
+    assert table.loc["helseboka", "point_basis"] == "model"
+    assert table.loc["other", "point_basis"] == "model"
+    for d in ("sysvak", "svarrapporter", "frikort", "total"):
+        assert table.loc[d, "point_basis"] == "printed", d
+    # the printed-figure arithmetic beside it: notebook 01's unexplained part, 91 - 58 - 21 - 7.5 - (3.4 - 1.8)
+    assert table.loc["other", "change_printed"] == pytest.approx(91 - 58 - 21 - 7.5 - (3.4 - 1.8))
+    assert table.loc["helseboka", "change_printed"] == pytest.approx(3.4 - 1.8)
+    assert table.loc["sysvak", "change_printed"] == pytest.approx(table.loc["sysvak", "change"])
+    # the printed 2.9 is inside the joint bounds; the printed 1.6 for GP -> municipality is not
+    assert table.loc["other", "change_low"] < 2.9 < table.loc["other", "change_high"]
+    assert not table.loc["helseboka", "change_low"] <= 1.6 <= table.loc["helseboka", "change_high"]
+
+
+def test_open_and_closed_ends_by_hand(table):
+    """An end is open when only a value the wording excludes reaches it."""
+    r = table.loc["sysvak"]
+    # 2021 "over 63": (63, 64); its top 64 needs 2020 = 5.5 and the change 58.5, but "opp 58" is [57.5, 58.5)
+    assert (r["end_low_closed"], r["end_high_closed"]) == (False, False)
+    # 2020 = 2021 - change > 63 - 58.5 = 4.5: open; 5.5 = 63.5 - 58 is reached
+    assert (r["start_low_closed"], r["start_high_closed"]) == (False, True)
+    t = table.loc["total"]
+    # "193" exact is [192.5, 193.5): the low end is reached, the high end is not
+    assert (t["start_low_closed"], t["start_high_closed"]) == (True, False)
+    assert (t["share_pct_low_closed"], t["share_pct_high_closed"]) == (True, True)  # 100 % by definition
+
+
+def test_row_labels_name_the_residual_as_notebook_01_does(published):
+    from analysis import claims_report
+
+    for lang in ("nb", "en"):
+        t = decompose.contributions(published, 2020, 2021, lang=lang).set_index("driver")
+        assert t.loc["other", "label"] == claims_report.flow_label("unexplained", "all", "all", lang)
+        assert t.loc["other", "label"] == decompose_report.labels(t.reset_index(), lang)[4]
+    nb = decompose.contributions(published, 2020, 2021, lang="nb").set_index("driver")
+    assert "høyst" in nb.loc["helseboka", "label"]  # the page says "i hovedsak": Helseboka is at most the flow
+
+
 def test_notes_follow_lang(published):
     t = decompose.contributions(published, 2020, 2021, lang="nb").set_index("driver")
     assert "trykt 1,8 (2020) passer ikke" in t.loc["helseboka", "note"]
@@ -193,6 +233,17 @@ def test_counterfactual_with_frikort(published):
     assert cf.loc["counterfactual_total", "low"] == pytest.approx(283.5 - (58.5 + 21.5 + 7.55))
 
 
+def test_counterfactual_ends(published):
+    cf = decompose.counterfactual(published, 2020, 2021, lang="en").set_index("quantity")
+    # the end total "284" is [283.5, 284.5) and the stated changes [57.5, 58.5) + [20.5, 21.5): the lowest
+    # counterfactual 283.5 - 80 is reached only at 58.5 and 21.5, which the wording excludes
+    assert not cf.loc["counterfactual_total", "low_closed"]
+    assert not cf.loc["counterfactual_total", "high_closed"]  # 284.5 is excluded too
+    assert cf.loc["plateau", "low_closed"] and cf.loc["plateau", "high_closed"]  # "rundt 200": [190, 210]
+    assert "no substitution" in cf.loc["counterfactual_total", "note"]
+    assert "SYSVAK and result reports" in cf.loc["excluded_change", "note"]  # names, not code keys
+
+
 def test_counterfactual_unknown_driver(published):
     with pytest.raises(DataError, match="not drivers"):
         decompose.counterfactual(published, 2020, 2021, exclude=["covid"])
@@ -278,6 +329,14 @@ def test_series_monthly_periods(tmp_path):
     assert t.loc["sysvak", "growth_pct"] == pytest.approx((30 - 10) / 10 * 100)
 
 
+def test_series_points_are_data(tmp_path):
+    path = tmp_path / "synthetic_series.csv"
+    _synthetic_series(path)
+    t = decompose.contributions(load_series(path), 2019, 2021, lang="en")
+    assert set(t["point_basis"]) == {"data"}
+    assert t.set_index("driver").loc["helseboka", "label"] == "PLO GP → municipality"  # no Helseboka claim
+
+
 def test_series_without_default_drivers_uses_one_per_measure(tmp_path):
     path = tmp_path / "synthetic_other_measures.csv"
     pd.DataFrame([dict(period=p, measure=m, sender="all", receiver="all", value=v)
@@ -286,6 +345,8 @@ def test_series_without_default_drivers_uses_one_per_measure(tmp_path):
     t = decompose.contributions(load_series(path), 2020, 2021)
     assert list(t["driver"]) == ["epikrise", "henvisning", "other", "total"]
     assert t.set_index("driver").loc["other", "change"] == pytest.approx(0)
+    # every measure is a driver: the residual is the messages in no measure, 01's "other messages"
+    assert t.set_index("driver").loc["other", "label"] == "Øvrige meldinger"
     with pytest.raises(DataError, match="exclude"):
         decompose.counterfactual(load_series(path), 2020, 2021)
 
@@ -318,9 +379,33 @@ def test_summary_numbers_come_from_the_table(published):
     assert "within" in text
     nb = decompose_report.summary_text(t, cf, "nb")
     assert f"{58 / 193 * 100:.1f}".replace(".", ",") + " av de " in nb
+    # the model points say so; the residual gives the printed-figure arithmetic beside its model point
+    assert "0.79 (model point) of the" in text
+    assert "(model point; the printed figures, taken as exact, give 2.9)" in text
+    assert "at most" in text and "høyst" in nb
+    assert "no substitution" in text
+    # bounds rounded outwards, open ends round: the total's growth (46.77, 47.54) at one decimal
+    lo, hi = (90.5 / 193.5 * 100, 91.5 / 192.5 * 100)
+    assert f"{math.floor(lo * 10) / 10:.1f}" == "46.7" and f"{math.ceil(hi * 10) / 10:.1f}" == "47.6"
+    assert "47.2 percentage points, interval (46.7–47.6)" in text
 
 
 # ---------------------------------------------------------------- the notebook
+
+def test_notebook_title_is_true_for_both_kinds_of_data():
+    import nbformat
+
+    from analysis import paths
+
+    nb = nbformat.read(paths.NOTEBOOKS_DIR / "02_growth_decomposition.ipynb", as_version=4)
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    titles = [c.source.splitlines()[0] for c in markdown[:2]]
+    assert all(t.startswith("# 02 · ") and "193" not in t and "284" not in t for t in titles), titles
+    # the published page's numbers only appear in code cells that run for the published figures
+    assert not [c for c in markdown if "193" in c.source or "Kildesiden" in c.source or "source page" in c.source]
+    nb_text = " ".join(c.source for c in markdown if "lang-nb" in c.metadata.get("tags", []))
+    assert "notebook" not in nb_text.lower()
+
 
 @pytest.mark.notebook
 def test_notebook_default(run_notebook):
@@ -330,6 +415,12 @@ def test_notebook_default(run_notebook):
     assert image_count(nb) >= 3  # waterfall, pp chart, counterfactual
     assert f"{58 / 193 * 100:.1f}".replace(".", ",") + " av de " + f"{91 / 193 * 100:.1f}".replace(".", ",") in text
     assert "205,0" in text  # 284 - 58 - 21
+    # chosen points are labelled, the residual is named as in notebook 01, Helseboka is an upper end
+    assert "0,79 (modellert punkt)" in text and "Uforklart del av endringen i totalen" in text
+    assert "Øvrige meldinger" not in text and "høyst" in text
+    # SYSVAK 2021 "over 63": (63, 64), both ends open (see test_open_and_closed_ends_by_hand)
+    assert "63,0 (63,0–64,0)" in text
+    assert "Kildesiden" in text  # the published framing, shown for the published figures
 
 
 @pytest.mark.notebook
@@ -352,3 +443,7 @@ def test_notebook_on_synthetic_series(run_notebook, tmp_path):
     verb = "grew" if change >= 0 else "fell"
     assert f"the total {verb} by {abs(change):,.0f} messages" in text
     assert "SYSVAK (vaccination register) alone explains" in text  # 0 -> 1000 is the largest driver here
+    # nothing about the published page on a user's file (review finding 2)
+    for published_only in ("The source page", "193", "284", "grey band", "Helseboka", "58 / 193"):
+        assert published_only not in text, published_only
+    assert "your file" in text

@@ -15,18 +15,58 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from analysis import i18n
-from analysis.decompose import DRIVER_LABELS, HELSEBOKA_REVERSE, Key, _driver_label, _mid_sentence
-from analysis.formatting import decimals_for, interval, number, with_bounds
+from analysis.decompose import DRIVER_LABELS, HELSEBOKA_REVERSE, Key, _driver_label, driver_names
+from analysis.formatting import decimals_for, decimals_with_bounds, interval, number, significant, with_bounds
 from analysis.plotting import HATCHES, colors, wrap
 
 # ---------------------------------------------------------------- tables and sentences
+
+POINT_BASIS = {
+    "printed": {"nb": "regnet fra trykte tall", "en": "from the printed figures"},
+    "model": {"nb": "modellert punkt", "en": "model point"},
+    "data": {"nb": "fra filen", "en": "from the file"},
+}
+# The words a model point carries wherever its number is shown.
+MODEL_POINT = POINT_BASIS["model"]
+# The counterfactual's assumption, shown beside it in the table note, the sentence and the figure.
+NO_SUBSTITUTION = {
+    "nb": "antar ingen vridning: ingen andre meldinger ville ha erstattet de utelatte driverne",
+    "en": "assumes no substitution: no other messages would have replaced the excluded drivers",
+}
+
 
 def labels(table: pd.DataFrame, lang: str) -> list[str]:
     """Row labels of a contributions table in `lang` (the table's own label for drivers not known here)."""
     both = HELSEBOKA_REVERSE in [tuple(k) for k in table.attrs.get("drivers", {}).get("helseboka", [])]
     published = table.attrs.get("published", True)
-    return [_driver_label(d, both, published, lang) if d in DRIVER_LABELS else own
+    per_measure = table.attrs.get("per_measure", False)
+    return [_driver_label(d, both, published, lang, per_measure) if d in DRIVER_LABELS else own
             for d, own in zip(table["driver"], table["label"], strict=True)]
+
+
+def _closed(row: Mapping, col: str, end: str) -> bool:
+    """Whether the `end` ("low" or "high") of a bound is attained; closed when the table does not say."""
+    value = row.get(f"{col}_{end}_closed", True) if hasattr(row, "get") else True
+    return True if value is None or (isinstance(value, float) and math.isnan(value)) else bool(value)
+
+
+def ends(low: float, high: float, lang: str, digits: int, low_closed: bool = True,
+         high_closed: bool = True) -> str:
+    """Bounds as "[57,5–58,5)": :func:`analysis.formatting.interval` (low end rounded down, high end up) in a
+    square bracket where the end is attained and a round one where it is not."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "–"
+    return f"{'[' if low_closed else '('}{interval(low, high, lang, digits)}{']' if high_closed else ')'}"
+
+
+def cell(row: Mapping, col: str, lang: str, unit: str | None = None, digits: int | None = None) -> str:
+    """One quantity of a row as "point [low–high]" (:func:`analysis.formatting.with_bounds`) with round brackets
+    at the ends that are not attained; "–" when the point is missing."""
+    v, lo, hi = row[col], row[f"{col}_low"], row[f"{col}_high"]
+    if v is None or not math.isfinite(v):
+        return "–"
+    return with_bounds(v, lo, hi, lang, digits, unit=unit, low_closed=_closed(row, col, "low"),
+                       high_closed=_closed(row, col, "high"))
 
 
 def display_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
@@ -43,12 +83,12 @@ def display_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
         "growth_pct": {"nb": "egen vekst, %", "en": "own growth, %"},
     }
     out = pd.DataFrame({i18n.pick({"nb": "driver", "en": "driver"}, lang): labels(table, lang)})
+    out[i18n.pick({"nb": "punktverdiene er", "en": "point values are"}, lang)] = [
+        i18n.label(POINT_BASIS, b, lang) for b in table.get("point_basis", pd.Series("printed", index=table.index))]
+    rows = table.to_dict("records")
     for col, head in heads.items():
         u = unit if col in ("start", "end", "change") else "percent"
-        out[i18n.pick(head, lang)] = [
-            with_bounds(v, lo, hi, lang, unit=u)
-            for v, lo, hi in zip(table[col], table[f"{col}_low"], table[f"{col}_high"], strict=True)
-        ]
+        out[i18n.pick(head, lang)] = [cell(r, col, lang, u) for r in rows]
     out[i18n.pick({"nb": "merknad", "en": "note"}, lang)] = table["note"]
     return out.set_index(out.columns[0])
 
@@ -67,50 +107,92 @@ def display_counterfactual(cf: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
                                       "en": "counterfactual growth, % (modelled)"},
         "plateau": {"nb": "«rundt 200 millioner» (årene før)", "en": "\"about 200 million\" (the years before)"},
     }
+    rows = [{"value": r["value"], "value_low": r["low"], "value_high": r["high"],
+             "value_low_closed": r.get("low_closed", True), "value_high_closed": r.get("high_closed", True),
+             "unit": r["unit"]} for r in cf.to_dict("records")]
     return pd.DataFrame({
         i18n.pick({"nb": "størrelse", "en": "quantity"}, lang): [
             i18n.pick(names[q], lang) if q in names else q for q in cf["quantity"]],
         i18n.pick({"nb": "verdi [mulige verdier]", "en": "value [possible values]"}, lang): [
-            with_bounds(v, lo, hi, lang, unit=u)
-            for v, lo, hi, u in zip(cf["value"], cf["low"], cf["high"], cf["unit"], strict=True)],
+            cell(r, "value", lang, r["unit"]) for r in rows],
         i18n.pick({"nb": "merknad", "en": "note"}, lang): cf["note"],
     }).set_index(i18n.pick({"nb": "størrelse", "en": "quantity"}, lang))
 
 
 _SUMMARY = {
+    "read": {
+        "nb": "Etter hvert intervall står verdiene {what}; en hakeparentes betyr at endepunktet selv er mulig, en "
+              "rund parentes at det ikke er det (det kommer fra et «over» eller «nesten», eller fra den åpne øvre "
+              "enden av et avrundingsintervall: «193» er [192,5–193,5)). Tallene foran intervallet er regnet fra de "
+              "trykte tallene, bortsett fra der det står *modellert punkt*: der utelukker sidens egne tall det "
+              "trykte tallet, og punktet er valgt innenfor det de tillater.",
+        "en": "Each interval gives the values {what}; a square bracket means the end itself is possible, a round "
+              "bracket that it is not (it comes from an \"over\" or \"nesten\", or from the open upper end of a "
+              "rounding interval: \"193\" is [192.5–193.5)). The numbers before the intervals are worked out "
+              "from the printed figures, except where it says *model point*: there the "
+              "page's own figures rule the printed figure out, and the point is chosen inside what they allow.",
+    },
+    "read_data": {
+        "nb": "Etter hvert intervall står verdiene {what}; en hakeparentes betyr at endepunktet selv er mulig, en "
+              "rund parentes at det ikke er det (som den øvre enden av et avrundingsintervall). Tallene foran "
+              "intervallet er regnet fra verdiene i filen.",
+        "en": "Each interval gives the values {what}; a square bracket means the end itself is possible, a round "
+              "bracket that it is not (as the upper end of a rounding interval). The numbers before the intervals "
+              "are worked out from the values in the file.",
+    },
+    "what_published": {"nb": "alle tallene på siden tillater samlet",
+                       "en": "all the figures on the page allow jointly"},
+    "what_data": {"nb": "radenes intervaller tillater", "en": "the rows' intervals allow"},
     "total": {
-        "nb": "Fra {s} til {e} {verb} totalen med {c} {unit} (mulige verdier {ci}), det vil si {pp} prosentpoeng "
-              "({ppi}).",
-        "en": "From {s} to {e} the total {verb} by {c} {unit} (possible values {ci}), that is {pp} percentage "
-              "points ({ppi}).",
+        "nb": "Fra {s} til {e} {verb} totalen med {c} {unit}, intervall {ci}, det vil si {pp} prosentpoeng, "
+              "intervall {ppi}.",
+        "en": "From {s} to {e} the total {verb} by {c} {unit}, interval {ci}, that is {pp} percentage points, "
+              "interval {ppi}.",
     },
     "up": {"nb": "økte", "en": "grew"},
     "down": {"nb": "falt", "en": "fell"},
     "driver": {
-        "nb": "{name}{alone} forklarer om lag {pp} av de {tpp} prosentpoengene ({ppi}), {sh} % av økningen "
-              "({shi} %).",
-        "en": "{name}{alone} explains about {pp} of the {tpp} percentage points ({ppi}), {sh} % of the "
-              "increase ({shi} %).",
+        "nb": "{name}{alone} forklarer om lag {pp}{model} av de {tpp} prosentpoengene, intervall {ppi}, og {sh} % "
+              "av økningen, intervall {shi}.",
+        "en": "{name}{alone} explains about {pp}{model} of the {tpp} percentage points, interval {ppi}, and {sh} % "
+              "of the increase, interval {shi}.",
+    },
+    "helseboka": {
+        "nb": " Siden sier at veksten «i hovedsak» er meldinger til og fra Helseboka AS, så Helseboka forklarer "
+              "høyst så mye.",
+        "en": " The page says the growth is \"i hovedsak\" (mainly) messages to and from Helseboka AS, so "
+              "Helseboka explains at most this much.",
     },
     "alone": {"nb": " alene", "en": " alone"},
+    "model": {"nb": " (modellert punkt)", "en": " (model point)"},
     "other": {
-        "nb": "Resten, alle andre meldinger, står for {pp} prosentpoeng ({ppi}); de endret seg med {g} % "
-              "({gi} %).",
-        "en": "The rest, all other messages, accounts for {pp} percentage points ({ppi}); they changed by {g} % "
-              "({gi} %).",
+        "nb": "{name} (totalen minus driverne) er {c} {unit}{basis}, intervall {ci}, eller {pp} prosentpoeng, "
+              "intervall {ppi}; meldingene utenom driverne endret seg med {g} %, intervall {gi}.",
+        "en": "{name} (the total minus the drivers) is {c} {unit}{basis}, interval {ci}, or {pp} percentage points, "
+              "interval {ppi}; the messages outside the drivers changed by {g} %, interval {gi}.",
+    },
+    "other_model": {
+        "nb": " (modellert punkt; de trykte tallene, tatt som eksakte, gir {p})",
+        "en": " (model point; the printed figures, taken as exact, give {p})",
     },
     "cf": {
-        "nb": "Uten endringen i {names} ville {e} hatt om lag {v} {unit} ({vi}; en modellert størrelse)",
-        "en": "Without the change in {names}, {e} would have had about {v} {unit} ({vi}; a modelled quantity)",
+        "nb": "Uten endringen i {names} ville {e} hatt om lag {v} {unit}, intervall {vi}, en modellert størrelse som "
+              "{assume}",
+        "en": "Without the change in {names}, {e} would have had about {v} {unit}, interval {vi}, a modelled "
+              "quantity that {assume}",
     },
     "plateau": {
-        "nb": ", {where} nivået på «rundt 200 millioner» fra årene før ({pi})",
-        "en": ", {where} the \"about 200 million\" level of the years before ({pi})",
+        "nb": "; det er {where} nivået på «rundt 200 millioner» fra årene før, intervall {pi}",
+        "en": "; that is {where} the \"about 200 million\" level of the years before, interval {pi}",
     },
     "within": {"nb": "innenfor", "en": "within"},
     "outside": {"nb": "utenfor", "en": "outside"},
-    "and": {"nb": " og ", "en": " and "},
 }
+
+
+def _sentence_name(label: str) -> str:
+    """A row label as the subject of a sentence, without the parenthetical: 'PLO fastlege → kommune'."""
+    return label.split(" (")[0]
 
 
 def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str = "nb") -> str:
@@ -120,46 +202,67 @@ def summary_text(table: pd.DataFrame, cf: pd.DataFrame | None = None, lang: str 
     total, other = rows.loc["total"], rows.loc["other"]
     unit_key = table.attrs.get("unit", "messages")
     unit = i18n.label(i18n.UNITS, unit_key, lang)
+    published = table.attrs.get("published", True)
 
     def n(x: float, u: str | None = None) -> str:
         return number(x, lang, unit=u)
 
-    def iv(r: pd.Series, col: str, u: str | None = None) -> str:
-        return interval(r[f"{col}_low"], r[f"{col}_high"], lang, decimals_for(r[col], u))
+    def iv(r: pd.Series, col: str, u: str | None = None, digits: int | None = None) -> str:
+        d = decimals_for(r[col], u) if digits is None else digits
+        return ends(r[f"{col}_low"], r[f"{col}_high"], lang, d, _closed(r, col, "low"), _closed(r, col, "high"))
 
     def share(x: float) -> int:
         return 0 if math.isfinite(x) and abs(x) >= 10 else 1
 
+    def model(r: pd.Series) -> str:
+        return i18n.pick(_SUMMARY["model"], lang) if r.get("point_basis") == "model" else ""
+
+    what = i18n.pick(_SUMMARY["what_published" if published else "what_data"], lang)
+    lines = [i18n.pick(_SUMMARY["read" if published else "read_data"], lang).format(what=what)]
     tpp = n(total["pp"])
     up = total["change"] >= 0
-    size = (total["change_low"], total["change_high"]) if up else (-total["change_high"], -total["change_low"])
-    lines = [i18n.pick(_SUMMARY["total"], lang).format(
+    if up:
+        ci = iv(total, "change", unit_key)
+    else:  # the size of a fall: the bounds of minus the change
+        d = decimals_for(total["change"], unit_key)
+        ci = ends(-total["change_high"], -total["change_low"], lang, d, _closed(total, "change", "high"),
+                  _closed(total, "change", "low"))
+    lines.append(i18n.pick(_SUMMARY["total"], lang).format(
         s=table.attrs.get("start"), e=table.attrs.get("end"), c=n(abs(total["change"]), unit_key),
-        verb=i18n.pick(_SUMMARY["up" if up else "down"], lang),
-        ci=interval(*size, lang, decimals_for(total["change"], unit_key)), unit=unit, pp=tpp, ppi=iv(total, "pp"))]
+        verb=i18n.pick(_SUMMARY["up" if up else "down"], lang), ci=ci, unit=unit, pp=tpp, ppi=iv(total, "pp")))
     drivers = [d for d in rows.index if d not in ("other", "total")]
     for i, d in enumerate(sorted(drivers, key=lambda d: -abs(np.nan_to_num(rows.loc[d, "pp"])))):
         r = rows.loc[d]
-        lines.append(i18n.pick(_SUMMARY["driver"], lang).format(
-            name=r["label"], alone=i18n.pick(_SUMMARY["alone"], lang) if i == 0 else "", pp=n(r["pp"]),
+        text = i18n.pick(_SUMMARY["driver"], lang).format(
+            name=_sentence_name(r["label"]) if d == "helseboka" else r["label"],
+            alone=i18n.pick(_SUMMARY["alone"], lang) if i == 0 else "", pp=n(r["pp"]), model=model(r),
             tpp=tpp, ppi=iv(r, "pp"), sh=number(r["share_pct"], lang, share(r["share_pct"])),
-            shi=interval(r["share_pct_low"], r["share_pct_high"], lang, share(r["share_pct"]))))
+            shi=iv(r, "share_pct", "percent", share(r["share_pct"])))
+        if d == "helseboka" and published:
+            text += i18n.pick(_SUMMARY["helseboka"], lang)
+        lines.append(text)
+    basis = ""
+    if other.get("point_basis") == "model":
+        basis = i18n.pick(_SUMMARY["other_model"], lang).format(p=significant(other["change_printed"], lang, 4))
     lines.append(i18n.pick(_SUMMARY["other"], lang).format(
-        pp=n(other["pp"]), ppi=iv(other, "pp"), g=n(other["growth_pct"]), gi=iv(other, "growth_pct")))
+        name=other["label"], c=n(other["change"], unit_key), unit=unit, basis=basis, ci=iv(other, "change", unit_key),
+        pp=n(other["pp"]), ppi=iv(other, "pp"), g=n(other["growth_pct"]), gi=iv(other, "growth_pct", "percent")))
     if cf is not None:
         c = cf.set_index("quantity")
-        ct = c.loc["counterfactual_total"]
-        excluded = [_mid_sentence(rows.loc[d, "label"]) if d in rows.index else d for d in cf.attrs.get("exclude", [])]
+        ct = c.loc["counterfactual_total"].to_dict()
+        ct = {"value": ct["value"], "value_low": ct["low"], "value_high": ct["high"],
+              "value_low_closed": ct.get("low_closed", True), "value_high_closed": ct.get("high_closed", True)}
         text = i18n.pick(_SUMMARY["cf"], lang).format(
-            names=i18n.pick(_SUMMARY["and"], lang).join(excluded), e=cf.attrs.get("end"),
-            v=n(ct["value"], unit_key), unit=unit, vi=interval(ct["low"], ct["high"], lang,
-                                                               decimals_for(ct["value"], unit_key)))
+            names=driver_names(cf.attrs.get("exclude", []), lang), e=cf.attrs.get("end"),
+            v=n(ct["value"], unit_key), unit=unit, vi=iv(pd.Series(ct), "value", unit_key),
+            assume=i18n.pick(NO_SUBSTITUTION, lang))
         if "plateau" in c.index:
             pl = c.loc["plateau"]
-            overlap = ct["low"] <= pl["high"] and ct["high"] >= pl["low"]
+            overlap = ct["value_low"] <= pl["high"] and ct["value_high"] >= pl["low"]
             text += i18n.pick(_SUMMARY["plateau"], lang).format(
                 where=i18n.pick(_SUMMARY["within" if overlap else "outside"], lang),
-                pi=interval(pl["low"], pl["high"], lang, 0))
+                pi=ends(pl["low"], pl["high"], lang, 0, bool(pl.get("low_closed", True)),
+                        bool(pl.get("high_closed", True))))
         lines.append(text + ".")
     return "\n\n".join(lines)
 
@@ -223,12 +326,14 @@ def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
         # the whisker sits at the bar's end: start of the bar plus the change's bounds
         whisker(x[i], cum[i], cum[i - 1] + r["change_low"], cum[i - 1] + r["change_high"])
         ax.plot([x[i - 1] - 0.4, x[i] + 0.4], [cum[i - 1]] * 2, color="grey", linewidth=0.7, linestyle=":")
-        ax.annotate(("+" if up else "") + number(r["change"], lang, unit=table.attrs.get("unit")),
+        tag = "\n" + i18n.pick(MODEL_POINT, lang) if r.get("point_basis") == "model" else ""
+        ax.annotate(("+" if up else "") + number(r["change"], lang, unit=table.attrs.get("unit")) + tag,
                     (x[i], max(cum[i - 1], cum[i - 1] + r["change_high"])), xytext=(0, 4),
-                    textcoords="offset points", ha="center", fontsize=9)
+                    textcoords="offset points", ha="center", fontsize=9, linespacing=1.1)
     ax.plot([x[-2] - 0.4, x[-1] + 0.4], [cum[-1]] * 2, color="grey", linewidth=0.7, linestyle=":")
     ax.set_xticks(x, ticks, fontsize=9)
-    ax.set_ylim(bottom=floor)
+    top = max(ax.get_ylim()[1], float(np.max(cum)), float(total["end_high"]))
+    ax.set_ylim(floor, top + 0.1 * (top - floor))  # room for the labels above the bars
     ax.yaxis.set_major_formatter(_tick_formatter(lang))
     ax.set_ylabel(_axis_unit(table, lang))
     ax.set_title(i18n.pick({"nb": f"Fra {s} til {e}: hva endringen består av",
@@ -243,9 +348,18 @@ def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     if floor > 0:
         caption += i18n.pick({"nb": f" Merk: aksen starter på {number(floor, lang, 0)}, ikke 0.",
                               "en": f" Note: the axis starts at {number(floor, lang, 0)}, not 0."}, lang)
-    fig.text(0.01, 0.01, caption, fontsize=8, color="dimgray")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    if (rows["point_basis"] == "model").any() if "point_basis" in rows else False:
+        caption += "\n" + i18n.pick(_MODEL_CAPTION, lang)
+    lines = caption.count("\n") + 1
+    fig.text(0.01, 0.01, caption, fontsize=8, color="dimgray", va="bottom")
+    fig.tight_layout(rect=(0, 0.04 * lines, 1, 1))
     return fig
+
+
+_MODEL_CAPTION = {
+    "nb": "Modellert punkt: sidens tall utelukker det trykte tallet; punktet er valgt innenfor det de tillater.",
+    "en": "Model point: the page's figures rule the printed figure out; the point is chosen inside what they allow.",
+}
 
 
 def plot_pp(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
@@ -259,14 +373,16 @@ def plot_pp(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     ax.barh(y, t["pp"].fillna(0), color=col, edgecolor="black", linewidth=0.5)
     err = np.vstack([(t["pp"] - t["pp_low"]).clip(lower=0), (t["pp_high"] - t["pp"]).clip(lower=0)])
     ax.errorbar(t["pp"], y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=4)
-    for yi, v, lo, hi in zip(y, t["pp"], t["pp_low"], t["pp_high"], strict=True):
+    basis = t["point_basis"] if "point_basis" in t else pd.Series("printed", index=t.index)
+    for yi, v, lo, hi, b in zip(y, t["pp"], t["pp_low"], t["pp_high"], basis, strict=True):
         if math.isnan(v):
             continue
         left = v < 0
         end = (min(v, lo) if left else max(v, hi)) if math.isfinite(lo) and math.isfinite(hi) else v
-        ax.annotate(number(v, lang), (end, yi), xytext=(-6 if left else 6, 0), textcoords="offset points",
+        tag = f" ({i18n.pick(MODEL_POINT, lang)})" if b == "model" else ""
+        ax.annotate(number(v, lang) + tag, (end, yi), xytext=(-6 if left else 6, 0), textcoords="offset points",
                     va="center", ha="right" if left else "left", fontsize=9)
-    ax.margins(x=0.12)
+    ax.margins(x=0.2)
     ax.set_yticks(y, t["label"])
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(i18n.pick({"nb": "bidrag til totalveksten, prosentpoeng",
@@ -297,7 +413,8 @@ def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> pl
         ax.axhline(pl["value"], color="grey", linestyle="--", linewidth=1, zorder=0)
         ax.text(len(bars) - 0.5, pl["high"], i18n.pick({
             "nb": f"«rundt 200 millioner» i årene før\n({interval(pl['low'], pl['high'], lang, 0)})",
-            "en": f"\"about 200 million\" in the years before\n({interval(pl['low'], pl['high'], lang, 0)})"}, lang),
+            "en": f"\"about 200 million\" in the years before\n({interval(pl['low'], pl['high'], lang, 0)})"},
+            lang),
             ha="right", va="bottom", fontsize=8, color="dimgray")
     for xi, (_, r, modelled) in zip(x, bars, strict=True):
         ax.bar(xi, r["value"], color=pal[1] if modelled else pal[0], hatch=HATCHES[1] if modelled else "",
@@ -313,7 +430,13 @@ def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> pl
     ax.set_ylabel(_axis_unit(first, lang))
     ax.set_title(i18n.pick({"nb": f"{e} uten endringen i utelatte drivere: kontrafaktisk total",
                             "en": f"{e} without the excluded drivers' change: counterfactual total"}, lang))
-    fig.tight_layout()
+    caption = i18n.pick({"nb": f"Modellert: totalen {e} minus endringen i de utelatte driverne; ",
+                         "en": f"Modelled: the {e} total minus the excluded drivers' change; "}, lang)
+    caption += i18n.pick(NO_SUBSTITUTION, lang) + "."
+    caption += i18n.pick({"nb": " Streker: verdiene tallene tillater samlet.",
+                          "en": " Whiskers: the values the figures allow jointly."}, lang)
+    fig.text(0.01, 0.01, wrap(caption, 150), fontsize=8, color="dimgray", va="bottom")
+    fig.tight_layout(rect=(0, 0.05 * (wrap(caption, 150).count("\n") + 1), 1, 1))
     return fig
 
 
@@ -325,20 +448,37 @@ def helseboka_sentence(comparison: pd.DataFrame, lang: str = "nb") -> str:
     c = comparison.set_index(["include_reverse_helseboka", "driver"])
     one, both = c.loc[(False, "helseboka")], c.loc[(True, "helseboka")]
     o1, o2 = c.loc[(False, "other")], c.loc[(True, "other")]
+    rest = i18n.pick(DRIVER_LABELS["other"], lang)
 
     def pp(r: pd.Series) -> str:
-        return f"{number(r['pp'], lang)} ({interval(r['pp_low'], r['pp_high'], lang, decimals_for(r['pp']))})"
+        model = i18n.pick(_SUMMARY["model"], lang) if r.get("point_basis") == "model" else ""
+        word = i18n.pick({"nb": "prosentpoeng", "en": "percentage points"}, lang)
+        d = decimals_with_bounds(r["pp"], r["pp_low"], r["pp_high"])
+        return f"{number(r['pp'], lang, d)} {word}{model}, {i18n.pick(_INTERVAL, lang)} {ends_of(r, 'pp', lang)}"
 
+    if comparison.attrs.get("published", True):
+        way = {"nb": "(sidens «til og fra»)", "en": "(the page's \"to and from\")"}
+        driver = {"nb": "Helseboka-driveren", "en": "the Helseboka driver"}
+    else:
+        way = {"nb": "(kommune → fastlege)", "en": "(municipality → GP)"}
+        driver = {"nb": "PLO-driveren", "en": "the PLO driver"}
     return i18n.pick({
-        "nb": f"Med bare meldingene fra fastlege til kommune bidrar Helseboka-driveren med {pp(one)} prosentpoeng; "
-              f"tar vi med meldingene den andre veien (sidens «til og fra»), blir bidraget {pp(both)}. "
-              f"Det som flyttes, kommer fra «øvrige meldinger», som går fra {pp(o1)} til {pp(o2)} prosentpoeng. "
-              f"Totalen er den samme.",
-        "en": f"With only the messages from GPs to municipalities the Helseboka driver contributes {pp(one)} "
-              f"percentage points; adding the messages the other way (the page's \"to and from\") makes it "
-              f"{pp(both)}. What moves comes out of \"other messages\", which goes from {pp(o1)} to {pp(o2)} "
-              f"percentage points. The total is unchanged.",
+        "nb": f"Med bare meldingene fra fastlege til kommune bidrar {driver['nb']} med {pp(one)}; "
+              f"tar vi med meldingene den andre veien {way['nb']}, blir bidraget {pp(both)}. "
+              f"Det som flyttes, tas fra «{rest}», som går fra {pp(o1)} til {pp(o2)}. Totalen er den samme.",
+        "en": f"With only the messages from GPs to municipalities {driver['en']} contributes {pp(one)}; "
+              f"adding the messages the other way {way['en']} makes it {pp(both)}. What moves comes out of the "
+              f"\"{rest.lower()}\", which goes from {pp(o1)} to {pp(o2)}. The total is unchanged.",
     }, lang)
+
+
+_INTERVAL = {"nb": "intervall", "en": "interval"}
+
+
+def ends_of(row: Mapping, col: str, lang: str, unit: str | None = None) -> str:
+    """The bounds of one quantity of a row in bracket notation, decimals from its point value."""
+    return ends(row[f"{col}_low"], row[f"{col}_high"], lang, decimals_with_bounds(
+        row[col], row[f"{col}_low"], row[f"{col}_high"], unit), _closed(row, col, "low"), _closed(row, col, "high"))
 
 
 def display_helseboka(comparison: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
@@ -347,31 +487,37 @@ def display_helseboka(comparison: pd.DataFrame, lang: str = "nb") -> pd.DataFram
     reading = {False: {"nb": "fastlege → kommune", "en": "GP → municipality"},
                True: {"nb": "begge retninger", "en": "both directions"}}
     unit = comparison["unit"].iloc[0] if len(comparison) else None
+    published = comparison.attrs.get("published", True)
+    flow = {"nb": "Helseboka", "en": "Helseboka"} if published else {"nb": "PLO", "en": "PLO"}
     out = pd.DataFrame({
-        i18n.pick({"nb": "Helseboka-driveren", "en": "Helseboka driver"}, lang): [
+        i18n.pick({"nb": "lesemåte", "en": "reading"}, lang): [
             i18n.pick(reading[bool(r)], lang) for r in comparison["include_reverse_helseboka"]],
         i18n.pick({"nb": "rad", "en": "row"}, lang): [
-            i18n.pick(DRIVER_LABELS["helseboka" if d == "helseboka" else "other"], lang).split(" (")[0]
-            if d == "other" else i18n.pick({"nb": "Helseboka", "en": "Helseboka"}, lang)
+            i18n.pick(DRIVER_LABELS["other"], lang) if d == "other" else i18n.pick(flow, lang)
             for d in comparison["driver"]],
+        i18n.pick({"nb": "punktverdiene er", "en": "point values are"}, lang): [
+            i18n.label(POINT_BASIS, b, lang) for b in comparison["point_basis"]],
     })
+    rows = comparison.to_dict("records")
     for col, head, u in (("change", {"nb": "endring", "en": "change"}, unit),
-                         ("pp", {"nb": "bidrag, prosentpoeng", "en": "contribution, percentage points"}, None),
-                         ("share_pct", {"nb": "andel av endringen, %", "en": "share of the change, %"}, None)):
-        out[i18n.pick(head, lang)] = [
-            with_bounds(v, lo, hi, lang, unit=u)
-            for v, lo, hi in zip(comparison[col], comparison[f"{col}_low"], comparison[f"{col}_high"], strict=True)]
+                         ("pp", {"nb": "bidrag, prosentpoeng", "en": "contribution, percentage points"}, "percent"),
+                         ("share_pct", {"nb": "andel av endringen, %", "en": "share of the change, %"}, "percent")):
+        out[i18n.pick(head, lang)] = [cell(r, col, lang, u) for r in rows]
     return out.set_index(list(out.columns[:2]))
 
 
 # ---------------------------------------------------------------- what the decomposition ran on
 
-def describe_drivers(drivers: Mapping[str, Sequence[Key]]) -> str:
-    """One line naming each driver and the measures/flows it covers, e.g. 'helseboka = plo fastlege→kommune'."""
+def describe_drivers(drivers: Mapping[str, Sequence[Key]], lang: str = "en") -> str:
+    """One line naming each driver in `lang` and the measures/flows it covers, e.g. 'PLO fastlege → kommune'."""
     def key_text(k: Key) -> str:
-        return k[0] if k[1:] == ("all", "all") else f"{k[0]} {k[1]}→{k[2]}"
+        name = _sentence_name(i18n.label(i18n.MEASURES, k[0], lang))
+        if k[1:] == ("all", "all"):
+            return name
+        return (f"{'PLO' if k[0] == 'plo' else name} {i18n.label(i18n.PARTIES, k[1], lang)} → "
+                f"{i18n.label(i18n.PARTIES, k[2], lang)}")
 
-    return "; ".join(f"{name} = {' + '.join(key_text(tuple(k)) for k in keys)}" for name, keys in drivers.items())
+    return "; ".join(" + ".join(key_text(tuple(k)) for k in keys) for keys in drivers.values())
 
 
 def data_line(table: pd.DataFrame, data_path: str, convention: object, lang: str = "nb") -> str:
@@ -383,4 +529,4 @@ def data_line(table: pd.DataFrame, data_path: str, convention: object, lang: str
              "en": ("Data", "periods", "convention", "unit", "drivers")}[i18n.check_lang(lang)]
     return (f"**{words[0]}:** {source} · **{words[1]}:** {table.attrs['start']} → {table.attrs['end']} · "
             f"**{words[2]}:** `{convention}` · **{words[3]}:** {i18n.label(i18n.UNITS, table.attrs['unit'], lang)} · "
-            f"**{words[4]}:** {describe_drivers(table.attrs['drivers'])}")
+            f"**{words[4]}:** {describe_drivers(table.attrs['drivers'], lang)}")
