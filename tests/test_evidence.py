@@ -103,12 +103,15 @@ def test_beside_drivers_adds_up(published):
     assert rows.loc["share", "value"] == pytest.approx(100 * 79 / 84)
     for q, r in rows.iterrows():
         assert r["low"] <= r["value"] <= r["high"], q
-    assert rows.loc["drivers", "kind"] == "published" and rows.loc["rest", "kind"] == "modelled"
+    # 79 = 58 + 21 is worked out from published figures, not printed itself: derived (review finding 3)
+    assert rows.loc["drivers", "kind"] == "derived" and rows.loc["rest", "kind"] == "modelled"
+    assert "sysvak" not in rows.loc["drivers", "label"] and "SYSVAK and result reports" in rows.loc["drivers", "label"]
     growth = decompose.contributions(published, 2020, 2021)
     with_growth = evidence.beside_drivers(pe, cf, "en", growth).set_index("quantity")
     # Their share of the printed 91 million growth: 100 * 79 / 91.
     assert with_growth.loc["share_growth", "value"] == pytest.approx(100 * 79 / 91)
     assert with_growth.loc["share_growth", "low"] <= 100 * 79 / 91 <= with_growth.loc["share_growth", "high"]
+    assert with_growth.loc["share_growth", "kind"] == "derived"
 
 
 def test_adoption_curve_is_seeded_and_its_band_holds_the_curve(ev):

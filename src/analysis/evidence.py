@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import i18n
+from analysis.decompose import driver_names
 from analysis.errors import DataError
 from analysis.formatting import significant
 from analysis.intervals import Convention, get_convention
@@ -269,19 +270,22 @@ def beside_drivers(excess: pd.Series, cf: pd.DataFrame, lang: str = "nb",
     """Rows to set the excess over the plateau beside the excluded drivers' change from
     analysis.decompose.counterfactual: excess, drivers' change, the rest (counterfactual total minus
     plateau), the drivers' share of the excess and, given analysis.decompose.contributions, their share of
-    the growth; bounds by interval arithmetic (sums of per-driver bounds: conservative)."""
+    the growth; bounds by interval arithmetic (sums of per-driver bounds: conservative). ``kind`` is
+    ``derived`` for numbers worked out from the published figures alone (the drivers' change, their share of
+    the growth) and ``modelled`` for those that rest on the plateau baseline."""
     q = cf.set_index("quantity")
     d, d_lo, d_hi = (float(q.loc["excluded_change", c]) for c in ("value", "low", "high"))
     c, c_lo, c_hi = (float(q.loc["counterfactual_total", c]) for c in ("value", "low", "high"))
     e, e_lo, e_hi = float(excess["excess"]), float(excess["excess_low"]), float(excess["excess_high"])
     b, b_lo, b_hi = float(excess["baseline"]), float(excess["baseline_low"]), float(excess["baseline_high"])
-    drivers = ", ".join(cf.attrs.get("exclude", []))
+    drivers = driver_names(cf.attrs.get("exclude", []), lang)
     year, start = int(excess["year"]), cf.attrs.get("start", "")
     labels = {
         "excess": {"nb": f"overskudd {year} over platånivået (modell: platå-grunnlinje)",
                    "en": f"{year} excess over the plateau (model: plateau baseline)"},
-        "drivers": {"nb": f"endring {start}–{year} i pandemidriverne ({drivers}); publiserte tall",
-                    "en": f"change {start}–{year} in the pandemic drivers ({drivers}); published figures"},
+        "drivers": {"nb": f"endring {start}–{year} i pandemidriverne ({drivers}); avledet av publiserte tall",
+                    "en": f"change {start}–{year} in the pandemic drivers ({drivers}); derived from published "
+                          "figures"},
         "rest": {"nb": f"resten: totalen {year} uten {drivers} minus platået (modell)",
                  "en": f"the rest: the {year} total without {drivers} minus the plateau (model)"},
         "share": {"nb": "drivernes endring som andel av overskuddet, %",
@@ -291,13 +295,13 @@ def beside_drivers(excess: pd.Series, cf: pd.DataFrame, lang: str = "nb",
     share_hi = 100 * d_hi / e_lo if e_lo > 0 else math.nan
     rows = [
         ("excess", "modelled", e, e_lo, e_hi, "million messages"),
-        ("drivers", "published", d, d_lo, d_hi, "million messages"),
+        ("drivers", "derived", d, d_lo, d_hi, "million messages"),
         ("rest", "modelled", c - b, c_lo - b_hi, c_hi - b_lo, "million messages"),
         ("share", "modelled", 100 * d / e if e else math.nan, share_lo, share_hi, "percent"),
     ]
     if contributions is not None:
         mine = contributions[contributions["driver"].isin(cf.attrs.get("exclude", []))]
-        rows.append(("share_growth", "published", float(mine["share_pct"].sum()),
+        rows.append(("share_growth", "derived", float(mine["share_pct"].sum()),
                      float(mine["share_pct_low"].sum()), float(mine["share_pct_high"].sum()), "percent"))
         labels["share_growth"] = {
             "nb": f"drivernes andel av veksten {start}–{year} (dekomponeringen), %",

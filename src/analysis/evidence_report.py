@@ -12,7 +12,7 @@ import pandas as pd
 
 from analysis import i18n
 from analysis.evidence import AdoptionCurve, relation_to_plateau
-from analysis.formatting import number, with_bounds
+from analysis.formatting import interval, number, with_bounds
 from analysis.plotting import wrap
 
 # ---------------------------------------------------------------- figures
@@ -67,29 +67,37 @@ def plot_evidence(evidence: pd.DataFrame, plateau: tuple[float, float], curve: A
 
 
 def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = None) -> plt.Figure:
-    """Horizontal point-and-whisker chart of rows with label, value, low, high and kind: filled squares for
-    published figures, hollow circles for modelled rows; a line at zero."""
-    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.75 * len(rows)))
+    """Horizontal point-and-whisker chart of rows with label, value, low, high and kind: hollow black squares for
+    published or derived figures, hollow circles for modelled rows, each with its interval written beside it (a
+    narrow interval stays readable where the whisker is shorter than the marker); a line at zero."""
+    fig, ax = plt.subplots(figsize=(9.5, 1.4 + 0.75 * len(rows)))
     ys = np.arange(len(rows))[::-1]
+    span = float(rows["high"].max() - min(0.0, rows["low"].min()))
     for y, (_, r) in zip(ys, rows.iterrows(), strict=True):
-        modelled = r["kind"] != "published"
+        modelled = r["kind"] == "modelled"
+        color = "C1" if modelled else "black"
         ax.errorbar(r["value"], y, xerr=[[r["value"] - r["low"]], [r["high"] - r["value"]]],
-                    fmt="o" if modelled else "s", color="C1" if modelled else "black",
-                    mfc="white" if modelled else "black", ms=8, capsize=5, elinewidth=1.5)
+                    fmt="o" if modelled else "s", color=color, mfc="white", mec=color, ms=7 if modelled else 5, mew=1.5,
+                    capsize=6, capthick=1.5, elinewidth=1.5, zorder=3)
+        ax.annotate(with_bounds(r["value"], r["low"], r["high"], lang, 1), (r["high"], y), xytext=(8, 6),
+                    textcoords="offset points", fontsize="small", color=color, va="bottom")
     ax.axvline(0, color="0.4", linewidth=0.8)
     ax.set_yticks(ys, [wrap(str(t), 38) for t in rows["label"]], fontsize="small")
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    span = float(rows["high"].max() - min(0.0, rows["low"].min()))
-    ax.set_xlim(min(0.0, float(rows["low"].min())) - 0.05 * span, float(rows["high"].max()) + 0.05 * span)
+    ax.set_xlim(min(0.0, float(rows["low"].min())) - 0.05 * span, float(rows["high"].max()) + 0.3 * span)
     ax.set_xlabel(i18n.pick(FIG["excess_x"], lang))
     handles = [
-        plt.Line2D([], [], marker="s", color="black", linestyle="none", ms=8,
-                   label=i18n.pick({"nb": "fra publiserte tall", "en": "from published figures"}, lang)),
-        plt.Line2D([], [], marker="o", color="C1", mfc="white", linestyle="none", ms=8,
+        plt.Line2D([], [], marker="s", color="black", mfc="white", mew=1.5, linestyle="none", ms=7,
+                   label=i18n.pick({"nb": "avledet av publiserte tall", "en": "derived from published figures"},
+                                   lang)),
+        plt.Line2D([], [], marker="o", color="C1", mfc="white", mew=1.5, linestyle="none", ms=7,
                    label=i18n.pick({"nb": "modell (platå-grunnlinje)", "en": "modelled (plateau baseline)"}, lang)),
     ]
     ax.legend(handles=handles, frameon=False, fontsize="small", loc="lower right")
     ax.set_title(title or i18n.pick(FIG["excess_title"], lang))
+    ax.text(0.0, -0.02, i18n.pick({"nb": "Tallene ved hver rad: punkt [intervall].",
+                                   "en": "Numbers by each row: point [interval]."}, lang),
+            transform=fig.transFigure, fontsize=8, color="dimgray", va="bottom")
     fig.tight_layout()
     return fig
 
@@ -117,7 +125,8 @@ DHEAD = {
 RELATION = {"below": {"nb": "under", "en": "below"}, "overlaps": {"nb": "overlapper", "en": "overlaps"},
             "above": {"nb": "over", "en": "above"}}
 KIND = {"published": {"nb": "publisert", "en": "published"}, "modelled": {"nb": "modell", "en": "modelled"},
-        "converted": {"nb": "omregnet", "en": "converted"}}
+        "converted": {"nb": "omregnet", "en": "converted"},
+        "derived": {"nb": "avledet av publiserte tall", "en": "derived from published figures"}}
 
 
 def _d(key: str, lang: str, **kw: object) -> str:
@@ -220,21 +229,19 @@ def excess_sentence(row: pd.Series, lang: str = "nb") -> str:
     """One sentence on a plateau_excess row: above, below or consistent with the plateau, from its bounds."""
     y, e, lo, hi = int(row["year"]), row["excess"], row["excess_low"], row["excess_high"]
     p, plo, phi = row["p_score"], row["p_score_low"], row["p_score_high"]
+    span, pspan = interval(lo, hi, lang, 1), interval(plo, phi, lang, 1)
     if lo > 0:
-        texts = {"nb": f"**{y} ligger {_num(e, lang)} millioner meldinger over platået** (intervall {_num(lo, lang)}–"
-                       f"{_num(hi, lang)}), en P-skår på {_num(p, lang)} % ({_num(plo, lang)}–{_num(phi, lang)} %).",
-                 "en": f"**{y} lies {_num(e, lang)} million messages above the plateau** (interval {_num(lo, lang)}–"
-                       f"{_num(hi, lang)}), a P-score of {_num(p, lang)} % ({_num(plo, lang)}–{_num(phi, lang)} %)."}
+        texts = {"nb": f"**{y} ligger {_num(e, lang)} millioner meldinger over platået** (intervall {span}), en "
+                       f"P-skår på {_num(p, lang)} % ({pspan} %).",
+                 "en": f"**{y} lies {_num(e, lang)} million messages above the plateau** (interval {span}), a "
+                       f"P-score of {_num(p, lang)} % ({pspan} %)."}
     elif hi < 0:
-        texts = {"nb": f"**{y} ligger {_num(-e, lang)} millioner meldinger under platået** (differanse "
-                       f"{_num(lo, lang)} til {_num(hi, lang)}).",
-                 "en": f"**{y} lies {_num(-e, lang)} million messages below the plateau** (difference {_num(lo, lang)} "
-                       f"to {_num(hi, lang)})."}
+        texts = {"nb": f"**{y} ligger {_num(-e, lang)} millioner meldinger under platået** (differanse {span}).",
+                 "en": f"**{y} lies {_num(-e, lang)} million messages below the plateau** (difference {span})."}
     else:
-        texts = {"nb": f"**{y} er forenlig med platået:** differansen kan være alt fra {_num(lo, lang)} til "
-                       f"{_num(hi, lang)} millioner.",
-                 "en": f"**{y} is consistent with the plateau:** the difference can be anything from {_num(lo, lang)} "
-                       f"to {_num(hi, lang)} million."}
+        texts = {"nb": f"**{y} er forenlig med platået:** differansen kan være alt fra {span} millioner.",
+                 "en": f"**{y} is consistent with the plateau:** the difference can be anything from {span} "
+                       "million."}
     return i18n.pick(texts, lang)
 
 
@@ -243,15 +250,12 @@ def rest_sentence(rows: pd.Series | pd.DataFrame, lang: str = "nb") -> str:
     total without them lies inside the plateau (rest interval containing 0) or not."""
     q = rows.set_index("quantity")
     d, s, r = q.loc["drivers"], q.loc["share"], q.loc["rest"]
-    head = {"nb": f"Driverne økte med {_num(d['value'], lang)} millioner ({_num(d['low'], lang)}–"
-                  f"{_num(d['high'], lang)}), "
-                  f"omtrent {_num(s['value'], lang, 0)} % av overskuddet over platået ({_num(s['low'], lang, 0)}–"
-                  f"{_num(s['high'], lang, 0)} %).",
-            "en": f"The drivers grew by {_num(d['value'], lang)} million ({_num(d['low'], lang)}–"
-                  f"{_num(d['high'], lang)}), "
-                  f"about {_num(s['value'], lang, 0)} % of the excess over the plateau ({_num(s['low'], lang, 0)}–"
-                  f"{_num(s['high'], lang, 0)} %)."}
-    span = f"{_num(r['low'], lang)} {'til' if lang == 'nb' else 'to'} {_num(r['high'], lang)}"
+    dspan, sspan = interval(d["low"], d["high"], lang, 1), interval(s["low"], s["high"], lang, 0)
+    head = {"nb": f"Driverne økte med {_num(d['value'], lang)} millioner ({dspan}), omtrent "
+                  f"{_num(s['value'], lang, 0)} % av overskuddet over platået ({sspan} %).",
+            "en": f"The drivers grew by {_num(d['value'], lang)} million ({dspan}), about "
+                  f"{_num(s['value'], lang, 0)} % of the excess over the plateau ({sspan} %)."}
+    span = interval(r["low"], r["high"], lang, 1)
     if r["low"] <= 0 <= r["high"]:
         tail = {"nb": f" Uten dem er 2021 forenlig med platået (resten er {span} millioner).",
                 "en": f" Without them 2021 is consistent with the plateau (the rest is {span} million)."}
