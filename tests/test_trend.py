@@ -346,7 +346,38 @@ def test_errors_name_the_problem():
         trend.fit(pd.Series([1.0, 2, 3], index=["a", "b", "c"]), "linear")
 
 
+def test_notes_in_norwegian():
+    from analysis import trend_report
+
+    assert trend_report.note_text("AIC moved to the count scale", "nb") == "AIC flyttet til antallsskalaen"
+    assert trend_report.note_text("AIC moved to the count scale", "en") == "AIC moved to the count scale"
+    fit = trend.fit(pd.Series([3.0, 5, 8, 9, 12, 14], index=range(2010, 2016)), "poisson", seed=1)
+    nb = trend_report.note_text(fit.note, "nb")
+    assert nb.startswith("kvasi-Poisson-GLM (dispersjon φ = ") and "seed 1" in nb and "draws" not in nb
+    joined = trend_report.note_text("break at 2014 found by find_break on the window; 2 fold(s) could not be "
+                                    "fitted (no break); not ranked: fewer held-out predictions", "nb")
+    assert joined == ("brudd ved 2014 funnet av find_break i vinduet; 2 utvalg kunne ikke tilpasses (no break); "
+                      "ikke rangert: færre prediksjoner utenfor utvalget")
+    table = trend_report.display_params(pd.DataFrame({"parameter": ["level_change"], "estimate": [1.0],
+                                                      "lower": [0.5], "upper": [1.5]}), "nb", 1)
+    assert list(table.iloc[:, 0]) == ["nivåendring"]
+
+
 # ---------------------------------------------------------------- the notebook
+
+def test_notebook_text_is_true_for_both_kinds_of_data():
+    """The first heading is the page title for published and user data alike; nb prose says notatbok."""
+    import nbformat
+
+    from analysis import paths
+
+    nb = nbformat.read(paths.NOTEBOOKS_DIR / "03_trend_models.ipynb", as_version=4)
+    titles = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"][:2]
+    assert all(t.startswith("# 03 · ") and "pandemi" not in t and "2021" not in t for t in titles), titles
+    nb_text = " ".join(c.source for c in nb.cells if "lang-nb" in c.metadata.get("tags", []))
+    assert "notebook" not in nb_text.lower() and "notatbok" in nb_text
+    assert not [c for c in nb.cells if c.cell_type == "markdown" and "Del B" in c.source]  # only shown when it runs
+
 
 def test_notebook_on_published_data(run_notebook):
     nb = run_notebook("03_trend_models")
@@ -355,11 +386,20 @@ def test_notebook_on_published_data(run_notebook):
     assert image_count(nb) >= 2
     # 2021 over the plateau [190, 210]: 284 - 200 = 84, bounds 283.5 - 210 = 73.5 and 284.5 - 190 = 94.5.
     assert "84,0 [73,5–94,5]" in text
-    # P-score 100 * (284 / 200 - 1) = 42, bounds 100 * (283.5 / 210 - 1) = 35 and 100 * (284.5 / 190 - 1) = 49.7.
-    assert "42,0 [35,0–49,7]" in text
-    # January 2012: "rundt 4,5" -> [4.45, 4.55] x 12 x (1 -/+ 0.1) = 48.06 ... 60.06.
-    assert "54,0 [48,1–60,1]" in text
+    # P-score 100 * (284 / 200 - 1) = 42, bounds 100 * (283.5 / 210 - 1) = 35 and 100 * (284.5 / 190 - 1) = 49.74,
+    # shown rounded outwards (lower bounds down, upper up): 49.74 -> 49.8 (review finding 8; was 49,7)
+    assert "42,0 [35,0–49,8]" in text
+    # January 2012: "rundt 4,5" -> [4.45, 4.55] x 12 x (1 -/+ 0.1) = 48.06 ... 60.06, outwards: 48.0 ... 60.1
+    # (review finding 8: 48.06 was shown as 48,1, inside the interval computed)
+    assert "54,0 [48,0–60,1]" in text
     assert "omregnet (antakelse:" in text and "år ikke oppgitt" in text and "Del A kjøres ikke" in text
+    assert "Del B · Hva de publiserte tallene kan bære" in text  # Part B's heading, shown because it runs
+    # drivers' change 79 [78, 80] over the excess [73.5, 94.5]: 100 * 78 / 94.5 = 82.5 and 100 * 80 / 73.5 = 108.8,
+    # outwards at no decimals 82-109 (not 83-109)
+    assert (math.floor(100 * 78 / 94.5), math.ceil(100 * 80 / 73.5)) == (82, 109)
+    assert "(82–109 %)" in text
+    # 79 = 58 + 21 is worked out from published figures: derived, not published (review finding 3)
+    assert "avledet av publiserte tall" in text and "SYSVAK og svarrapporter" in text
 
 
 def test_notebook_in_english(run_notebook):
@@ -370,6 +410,9 @@ def test_notebook_in_english(run_notebook):
     assert "79.0 [78.0–80.0]" in text
     assert "What would change with the real 2010–2019 series" in text
     assert "illustration" in text and "Part A does not run" in text
+    # measure names, not code keys, in the drivers' rows and sentences (review finding 9)
+    assert "SYSVAK and result reports" in text and "sysvak, svarrapporter" not in text
+    assert "derived from published figures" in text
 
 
 def test_notebook_on_a_synthetic_full_series(run_notebook, tmp_path):
@@ -388,6 +431,7 @@ def test_notebook_on_a_synthetic_full_series(run_notebook, tmp_path):
     for label in ("linear", "log-linear", "quasi-Poisson (GLM)", "damped-trend ETS", "logistic (S-curve)"):
         assert label in text
     assert "Chow test at 2020" in text and "Forecast" in text
+    assert "Part B" not in text and "What the published figures can carry" not in text  # it does not run
     # The total actual over 2020-2021 is 193 + 284 = 477 million.
     assert "477.0" in text
     assert image_count(nb) >= 3  # baseline with band, break scan, forecast

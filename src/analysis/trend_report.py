@@ -6,6 +6,8 @@ and draws them. Modelled values (expected, excess, forecast) are labelled as suc
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -22,6 +24,95 @@ MODEL_LABELS = {
     "segmented": {"nb": "segmentert (brudd i nivå og stigning)", "en": "segmented (level and slope change)"},
     "logistic": {"nb": "logistisk (S-kurve)", "en": "logistic (S-curve)"},
 }
+
+
+PARAMETERS = {
+    "level_change": {"nb": "nivåendring", "en": "level change"},
+    "slope_change": {"nb": "stigningsendring", "en": "slope change"},
+}
+
+# ---------------------------------------------------------------- the library's notes in nb
+
+# The notes analysis.trend writes (fits, baselines, comparisons, and the errors that end up in them) are in
+# English; in an nb report they are shown through these patterns, in this order. A note with no pattern stays
+# as it is.
+_NOTES_NB: list[tuple[str, str]] = [
+    (r"OLS on log counts; Student-t prediction interval \(obs_ci\), exponentiated; mean = exp\(m \+ se²/2\)",
+     "OLS på log-antall; Student-t-prediksjonsintervall (obs_ci), tilbakeregnet med exp; middel = exp(m + se²/2)"),
+    (r"OLS on counts; Student-t prediction interval \(obs_ci\)",
+     "OLS på antall; Student-t-prediksjonsintervall (obs_ci)"),
+    (r"quasi-Poisson GLM \(dispersion φ = ([^)]*)\); prediction interval by simulation \((\d+) draws, seed "
+     r"(\d+)\): coefficients ~ normal, counts ~ negative binomial with variance φ·μ",
+     r"kvasi-Poisson-GLM (dispersjon φ = \1); prediksjonsintervall ved simulering (\2 trekk, seed \3): "
+     r"koeffisienter ~ normalfordelt, antall ~ negativ binomisk med varians φ·μ"),
+    (r"damped-trend ETS \(additive errors\); prediction interval pi_lower/pi_upper from statsmodels",
+     "ETS med dempet trend (additive feil); prediksjonsintervall pi_lower/pi_upper fra statsmodels"),
+    (r"least squares; prediction interval by parametric bootstrap \((\d+) of (\d+) refits, seed (\d+)\) plus "
+     r"new-observation noise s·t\(df=(\d+)\)",
+     r"minste kvadrater; prediksjonsintervall ved parametrisk bootstrap (\1 av \2 tilpasninger, seed \3) pluss "
+     r"støy for en ny observasjon s·t(df=\4)"),
+    (r"break at (\S+) found by find_break on the baseline", r"brudd ved \1 funnet av find_break på grunnlinjen"),
+    (r"break at (\S+) found by find_break on the window", r"brudd ved \1 funnet av find_break i vinduet"),
+    (r"no break could be placed", "ingen brudd kunne plasseres"),
+    (r"not defined for ETS \(it needs an unbroken series\)", "ikke definert for ETS (den trenger en hel serie)"),
+    (r"no AIC for a quasi-likelihood", "ingen AIC for en kvasi-likelihood"),
+    (r"AIC moved to the count scale", "AIC flyttet til antallsskalaen"),
+    (r"(\d+) fold\(s\) could not be fitted", r"\1 utvalg kunne ikke tilpasses"),
+    (r"not ranked: fewer held-out predictions", "ikke rangert: færre prediksjoner utenfor utvalget"),
+    (r"the logistic curve could not be fitted: the data may not look S-shaped",
+     "den logistiske kurven kunne ikke tilpasses: dataene ser kanskje ikke S-formede ut"),
+    (r"the logistic curve is not identified on these data: (\[[^\]]*\]) ran to the edge of the allowed range "
+     r"\(the data show no S-shape, e\.g\. the inflection lies far outside the series\)",
+     r"den logistiske kurven er ikke identifisert på disse dataene: \1 gikk til kanten av det tillatte området "
+     r"(dataene viser ingen S-form, f.eks. ligger vendepunktet langt utenfor serien)"),
+    (r"the logistic curve is not identified on these data: the best S-curve is flat over the whole series "
+     r"\(the data do not rise\)",
+     "den logistiske kurven er ikke identifisert på disse dataene: den beste S-kurven er flat over hele serien "
+     "(dataene stiger ikke)"),
+    (r"the logistic curve is too unstable on these data to give intervals \((\d+) of (\d+) bootstrap refits "
+     r"succeeded\)",
+     r"den logistiske kurven er for ustabil på disse dataene til å gi intervaller (\1 av \2 bootstrap-"
+     r"tilpasninger lyktes)"),
+    (r"choose another model \(e\.g\. linear\)", "velg en annen modell (f.eks. lineær)"),
+    (r"choose another model", "velg en annen modell"),
+    (r"model '(\w+)' needs at least (\d+) periods, the series has (\d+) \(([^)]*)\); use a longer window or a "
+     r"simpler model \(linear\)",
+     r"modellen '\1' trenger minst \2 perioder, serien har \3 (\4); bruk et lengre vindu eller en enklere modell "
+     r"(lineær)"),
+    (r"model 'loglinear' needs positive values; period\(s\) (\[[^\]]*\]) are zero or negative\. Use 'linear' or "
+     r"'poisson' instead",
+     r"modellen 'loglinear' trenger positive verdier; periode(r) \1 er null eller negative. Bruk 'linear' eller "
+     r"'poisson'"),
+    (r"model 'poisson' needs counts ≥ 0; period\(s\) (\[[^\]]*\]) are negative",
+     r"modellen 'poisson' trenger antall ≥ 0; periode(r) \1 er negative"),
+    (r"the series \((\d+) periods\) is too short to search for a break with trim (\S+)",
+     r"serien (\1 perioder) er for kort til å søke etter et brudd med trimming \2"),
+    (r"the series \((\d+) periods\) is too short for a break search",
+     r"serien (\1 perioder) er for kort til å søke etter et brudd"),
+    (r"break_period (\S+): the fit needs at least (\d+) periods on each side of the break, the data have (\d+) "
+     r"before and (\d+) from it",
+     r"break_period \1: tilpasningen trenger minst \2 perioder på hver side av bruddet, dataene har \3 før og \4 "
+     r"fra det"),
+    (r"^no break$", "ingen brudd"),
+]
+
+
+def note_text(note: object, lang: str = "nb") -> str:
+    """A note or error text from :mod:`analysis.trend` in `lang` (the library writes English; nb is translated
+    by known patterns, decimal points becoming commas)."""
+    text = "" if note is None or (isinstance(note, float) and np.isnan(note)) else str(note)
+    if i18n.check_lang(lang) == "en" or not text:
+        return text
+    for pattern, nb in _NOTES_NB:
+        text = re.sub(pattern, nb, text)
+    return re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+
+
+def with_notes(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """A copy of a table from analysis.trend with its `note` column in `lang` (for the nb tables saved)."""
+    if "note" not in table:
+        return table
+    return table.assign(note=[note_text(n, lang) for n in table["note"]])
 
 
 # ---------------------------------------------------------------- figures
@@ -182,7 +273,7 @@ def display_comparison(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0
         _h("coverage", lang): [number(v, lang, 2) for v in table["coverage"]],
         _h("aic", lang): [number(v, lang, 1) for v in table["aic"]],
         _h("rank", lang): [number(v, lang, 0) for v in table["rank"]],
-        _h("note", lang): table["note"],
+        _h("note", lang): [note_text(n, lang) for n in table["note"]],
     })
     return out
 
@@ -210,7 +301,7 @@ def display_params(params: pd.DataFrame, lang: str = "nb", digits: int = 3, head
                    group: bool = True) -> pd.DataFrame:
     """A TrendFit's parameters as 'estimate [lower–upper]' with headers in `lang` (`head` renames the second)."""
     return pd.DataFrame({
-        _h("parameter", lang): list(params["parameter"]),
+        _h("parameter", lang): [i18n.label(PARAMETERS, p, lang) for p in params["parameter"]],
         (i18n.pick(head, lang) if head else _h("estimate", lang)): [
             with_bounds(e, lo, hi, lang, digits, group=group, partial=True) for e, lo, hi in
             zip(params["estimate"], params["lower"], params["upper"], strict=True)],
