@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -448,10 +449,18 @@ def test_notebook_default_nb(run_notebook):
     assert image_count(nb) == 3
     assert "Alle 22 utsagn" in text
     assert text.count("✓") >= 22
-    # "opp 7,5" from 23,5 caps "over 31" at 23.55 + 7.55 = 31.1
-    assert "[31; 31,1]" in text
-    # total growth 90.5/193.5 .. 91.5/192.5, shown with five significant digits
-    assert f"[{100 * 90.5 / 193.5:.2f}".replace(".", ",") in text
+    # "opp 7,5" from 23,5 caps "over 31" at 23.55 + 7.55 = 31.1; both ends open (finding 5 of the review:
+    # this was shown as "[31; 31,1]", closed, which no value the wording allows reaches)
+    assert "(31; 31,1)" in text and "[31; 31,1]" not in text
+    # total growth 90.5/193.5 .. 91.5/192.5, five significant digits, open at both ends (193.5 and the change
+    # 91.5 are excluded by "193" and "91"); the upper end 47.5324... rounds up to 47.533
+    assert f"({100 * 90.5 / 193.5:.2f}; 47,533)".replace(".", ",") in text
+    # the registry's relations: Norwegian decimal commas, strict at an open end, escaped for HTML
+    assert "57,5 ≤ sysvak[all-&gt;all]@2021 − sysvak[all-&gt;all]@2020 &lt; 58,5" in text
+    assert "hvert nivå ≥ 0 (antall meldinger)" in text and "every level" not in text
+    assert "For some years before 2021" not in text  # the English paraphrase is left out in nb
+    # the closing section is generated from the data, with the hedge words as printed
+    assert "rundt 5 → over 63 millioner, opp 58" in text
     assert "Traceback" not in text
 
 
@@ -461,8 +470,10 @@ def test_notebook_english_and_exports(run_notebook, tmp_path):
     text = outputs_text(nb)
     assert image_count(nb) == 3
     assert "All 22 statements on the page agree" in text
-    # printed arithmetic 3.4 - 1.8 = 1.6 lies outside the reconciled [3.35 - 3.35/1.82, 0.83 * 1.85]
-    assert f"[{3.35 - 3.35 / 1.82:.4f}, {0.83 * 1.85:.4f}]" in text
+    # printed arithmetic 3.4 - 1.8 = 1.6 lies outside the reconciled (3.35 - 3.35/1.82, 0.83 * 1.85); both ends
+    # are open ("over 82 prosent" and "1,8" exclude the corners that reach them): finding 5 of the review
+    assert f"({3.35 - 3.35 / 1.82:.4f}, {0.83 * 1.85:.4f})" in text
+    assert "about 5 → over 63 million, up 58" in text
     assert "face_value" in text and "plo_fastlege_kommune_growth" in text
     figures = sorted(p.name for p in (tmp_path / "out" / "figures").glob("*.png"))
     assert figures == ["01_changes_en.png", "01_plo_flows_en.png", "01_totals_stack_en.png"]
@@ -478,6 +489,10 @@ def test_notebook_on_a_user_series_skips_the_claims(run_notebook, tmp_path):
     text = outputs_text(nb)
     assert "does not apply to this file" in text
     assert "Skipped" in text
+    # nothing about the published page is said of the user's file: the closing section is skipped too
+    assert "What the page says" not in text and "193 → 284" not in text and "rundt 200" not in text
+    closing = [c for c in nb.cells if c.cell_type == "code" and "closing_notes" in c.source]
+    assert len(closing) == 1 and "Skipped" in outputs_text(nbformat.v4.new_notebook(cells=closing))
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 

@@ -31,7 +31,6 @@ _HEAD = {
     "what": {"nb": "Hva", "en": "What"},
     "measure": {"nb": "Måling", "en": "Measure"},
     "year": {"nb": "År", "en": "Year"},
-    "from_year": {"nb": "Fra år", "en": "From year"},
     "qualifier": {"nb": "Forbehold", "en": "Hedge word"},
     "value": {"nb": "Tall", "en": "Figure"},
     "unit": {"nb": "Enhet", "en": "Unit"},
@@ -81,32 +80,47 @@ def figures_table(data: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     return data[cols].reset_index(drop=True)
 
 
+_SHORT_UNITS = {"million messages": {"nb": "mill.", "en": "million"}, "percent": {"nb": "%", "en": "%"}}
+
+
+def _years(year: object, from_year: object) -> str:
+    if pd.isna(year):
+        return "–"
+    return f"{int(from_year)}–{int(year)}" if not pd.isna(from_year) else str(int(year))
+
+
 def figures_display(data: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
-    """Return the published figures as a reader's table in `lang`: wording as printed, what it measures, year(s),
-    hedge word, figure, unit, step and interval (round bracket = open end), source."""
+    """Return the published figures as a reader's table in `lang`: wording as printed, what it measures (en: the
+    paraphrase), year (or from–to), hedge word, figure, unit, step and interval (round bracket = open end); the
+    source only when the rows cite more than one (else the caller names it once). ``attrs["nowrap"]`` names the
+    columns to keep on one line."""
     i18n.check_lang(lang)
     out = {
         _h("id", lang): data["figure_id"],
         _h("wording", lang): data["wording"],
     }
-    if lang == "en":
+    if lang == "en":  # the English paraphrase names the measure too
         out[_h("paraphrase", lang)] = data["paraphrase"]
+    else:
+        out[_h("measure", lang)] = [measure_label(m, s, r, lang) for m, s, r in
+                                    zip(data["measure"], data["sender"], data["receiver"], strict=True)]
     out |= {
-        _h("measure", lang): [measure_label(m, s, r, lang) for m, s, r in
-                              zip(data["measure"], data["sender"], data["receiver"], strict=True)],
         _h("what", lang): [i18n.label(i18n.KINDS, k, lang) for k in data["kind"]],
-        _h("year", lang): ["–" if pd.isna(y) else str(int(y)) for y in data["year"]],
-        _h("from_year", lang): ["" if pd.isna(y) else str(int(y)) for y in data["from_year"]],
+        _h("year", lang): [_years(y, f) for y, f in zip(data["year"], data["from_year"], strict=True)],
         _h("qualifier", lang): [i18n.label(i18n.QUALIFIERS, q, lang) for q in data["qualifier"]],
         _h("value", lang): [significant(v, lang) for v in data["value"]],
-        _h("unit", lang): [i18n.label(i18n.UNITS, u, lang) for u in data["unit"]],
+        _h("unit", lang): [i18n.pick(_SHORT_UNITS[u], lang) if u in _SHORT_UNITS else i18n.label(i18n.UNITS, u, lang)
+                           for u in data["unit"]],
         _h("step", lang): [significant(v, lang) for v in data["step"]],
         _h("interval", lang): [bracketed(lo, hi, lang, lc, hc) for lo, hi, lc, hc in
                                zip(data["low"], data["high"], data["low_closed"], data["high_closed"],
                                    strict=True)],
-        _h("source", lang): data["source_id"],
     }
-    return pd.DataFrame(out).reset_index(drop=True)
+    if data["source_id"].nunique() > 1:
+        out[_h("source", lang)] = data["source_id"]
+    table = pd.DataFrame(out).reset_index(drop=True)
+    table.attrs["nowrap"] = [_h("interval", lang)]  # columns best shown on one line
+    return table
 
 
 # ---------------------------------------------------------------- a user's series
