@@ -301,7 +301,7 @@ def plot_waterfall(table: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     steps = [d for d in rows.index if d != "total"]
     s, e = table.attrs.get("start", "start"), table.attrs.get("end", "end")
     word = i18n.pick(DRIVER_LABELS["total"], lang)
-    ticks = [f"{word} {s}"] + [wrap(rows.loc[d, "label"], 16, break_long_words=False) for d in steps] + [f"{word} {e}"]
+    ticks = [f"{word} {s}"] + [wrap(rows.loc[d, "label"], 16) for d in steps] + [f"{word} {e}"]
     cum = np.concatenate([[total["start"]], total["start"] + np.cumsum(rows.loc[steps, "change"].to_numpy())])
     floor = _axis_floor([*cum, total["start_low"], total["end_low"]])
     pal = colors(4)
@@ -425,7 +425,7 @@ def plot_counterfactual(cfs: Mapping[str, pd.DataFrame], lang: str = "nb") -> pl
                     xytext=(0, 4), textcoords="offset points",
                     ha="center", fontsize=9)
     tag = i18n.pick({"nb": "\n(modellert)", "en": "\n(modelled)"}, lang)
-    ax.set_xticks(x, [wrap(b[0], 24, break_long_words=False) + (tag if b[2] else "") for b in bars], fontsize=9)
+    ax.set_xticks(x, [wrap(b[0], 24) + (tag if b[2] else "") for b in bars], fontsize=9)
     ax.yaxis.set_major_formatter(_tick_formatter(lang))
     ax.set_ylabel(_axis_unit(first, lang))
     ax.set_title(i18n.pick({"nb": f"{e} uten endringen i utelatte drivere: kontrafaktisk total",

@@ -213,7 +213,7 @@ def sources_display(sources: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
 
 def _category_ticks(ax: plt.Axes, labels: list[str], width: int = 20) -> None:
     """Tick labels broken between words only (a long word such as "(vaksinasjonsregisteret)" stays whole)."""
-    ax.set_xticks(np.arange(len(labels)), [wrap(t, width, break_long_words=False) for t in labels])
+    ax.set_xticks(np.arange(len(labels)), [wrap(t, width) for t in labels])
 
 
 def plot_categories(data: pd.DataFrame, lang: str = "nb") -> plt.Figure:

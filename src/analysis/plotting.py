@@ -32,9 +32,8 @@ def set_style() -> None:
     )
 
 
-def wrap(text: str, width: int = 18, *, break_long_words: bool = True) -> str:
-    """Break a long tick label into lines of at most `width` characters (a longer word stays whole if
-    `break_long_words` is False)."""
+def wrap(text: str, width: int = 18, *, break_long_words: bool = False) -> str:
+    """Break a long label into lines of at most `width` characters; a longer word stays whole unless asked."""
     return "\n".join(textwrap.wrap(text, width, break_long_words=break_long_words)) or text
 
 
