@@ -40,7 +40,10 @@ Tables, figures and sentences for readers of these results are in :mod:`analysis
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import pickle
+from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -67,6 +70,8 @@ _EPS_STEP = 1e-6  # open stated ends are tightened inward by this fraction of th
 _EPS_REL = 1e-9  # ... or by this fraction of the figure's size, whichever is larger
 _MOVED = 1e-11  # a relative change of an optimum larger than this, after tightening, means the end is open
 _MAX_SUBSETS = 2500  # cap on subsets tried when looking for a smallest conflicting set
+_CACHE_SIZE = 256  # models kept per content key (_models) ...
+_LP_CACHE_SIZE = 50_000  # ... and linear-program results kept per content key (_lp)
 
 
 class InconsistentClaims(DataError):
@@ -120,6 +125,7 @@ class _Model:
     claims: list[_Claim]
     structural: list[tuple[str, _Row]]  # (label, row); equalities have lo == hi
     info: dict[str, dict] = field(default_factory=dict)  # variable -> measure, sender, receiver, year
+    _mats: dict[tuple[int, ...], tuple] = field(default_factory=dict, repr=False)  # _matrices by active set
 
     def index(self) -> dict[str, int]:
         return {v: i for i, v in enumerate(self.variables)}
@@ -257,7 +263,18 @@ def _add_structure(model: _Model, seen: dict[str, int], with_totals: bool) -> No
 
 
 def _matrices(model: _Model, active: Iterable[int]) -> tuple:
-    """A_ub, b_ub, A_eq, b_eq for the structural rows plus the claims with index in `active`."""
+    """A_ub, b_ub, A_eq, b_eq for the structural rows plus the claims with index in `active` (read-only arrays,
+    kept on the model: a model is not changed once built)."""
+    active = tuple(active)
+    if active not in model._mats:
+        mats = _build_matrices(model, active)
+        for m in mats:
+            m.flags.writeable = False
+        model._mats[active] = mats
+    return model._mats[active]
+
+
+def _build_matrices(model: _Model, active: tuple[int, ...]) -> tuple:
     idx = model.index()
     ub_rows, ub_rhs, eq_rows, eq_rhs = [], [], [], []
 
@@ -288,8 +305,32 @@ def _matrices(model: _Model, active: Iterable[int]) -> tuple:
     return a_ub, np.array(ub_rhs, dtype=float), a_eq, np.array(eq_rhs, dtype=float)
 
 
+_LP_CACHE: OrderedDict[bytes, tuple[int, float]] = OrderedDict()
+
+
 def _lp(c: np.ndarray, mats: tuple) -> tuple[int, float]:
-    """Minimise c·x over the constraints (variables >= 0); return (status, value) as scipy's linprog reports."""
+    """Minimise c·x over the constraints (variables >= 0); return (status, value) as scipy's linprog reports.
+
+    The same program (same objective and constraint arrays, byte for byte) is solved once per process: HiGHS is
+    deterministic, so a repeated solve would return the same result.
+    """
+    h = hashlib.blake2b(digest_size=20)
+    for a in (c, *mats):
+        a = np.ascontiguousarray(a, dtype=float)
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    key = h.digest()
+    if key in _LP_CACHE:
+        _LP_CACHE.move_to_end(key)
+        return _LP_CACHE[key]
+    out = _solve(c, mats)
+    _LP_CACHE[key] = out
+    if len(_LP_CACHE) > _LP_CACHE_SIZE:
+        _LP_CACHE.popitem(last=False)
+    return out
+
+
+def _solve(c: np.ndarray, mats: tuple) -> tuple[int, float]:
     a_ub, b_ub, a_eq, b_eq = mats
     res = linprog(
         c,
@@ -356,9 +397,41 @@ class _Infeasible(Exception):
     """Internal: the active constraints have no solution."""
 
 
+_MODEL_CACHE: OrderedDict[bytes, tuple[_Model, _Model]] = OrderedDict()
+
+
+def _frame_key(frame: pd.DataFrame) -> bytes:
+    """A content key of a frame (its pickled bytes hashed): equal keys mean equal columns, index and values."""
+    return hashlib.blake2b(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL), digest_size=20).digest()
+
+
 def _models(frame: pd.DataFrame) -> tuple[_Model, _Model]:
-    """The model of `frame` (open ends taken as closed) and the same model with its open ends tightened."""
-    return _build(frame), _build(_tightened(frame))
+    """The model of `frame` (open ends taken as closed) and the same model with its open ends tightened.
+
+    Built once per frame content (kept by a content key, never by the frame's identity); the models are not
+    changed once built, so callers share them.
+    """
+    try:
+        key = _frame_key(frame)
+    except Exception:  # noqa: BLE001 - a frame that cannot be pickled is simply not cached
+        return _build(frame), _build(_tightened(frame))
+    if key in _MODEL_CACHE:
+        _MODEL_CACHE.move_to_end(key)
+        return _MODEL_CACHE[key]
+    out = _build(frame), _build(_tightened(frame))
+    _MODEL_CACHE[key] = out
+    if len(_MODEL_CACHE) > _CACHE_SIZE:
+        _MODEL_CACHE.popitem(last=False)
+    return out
+
+
+def _closure_model(frame: pd.DataFrame) -> _Model:
+    """The model of `frame` with open ends taken as closed: the cached one when :func:`_models` built it."""
+    try:
+        cached = _MODEL_CACHE.get(_frame_key(frame))
+    except Exception:  # noqa: BLE001 - a frame that cannot be pickled is simply not cached
+        cached = None
+    return cached[0] if cached is not None else _build(frame)
 
 
 @dataclass
@@ -473,7 +546,7 @@ def bound_ends(
 
 def variables(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> list[str]:
     """Names of every LP variable for `data` (levels per measure/flow and year, plus `other` per year)."""
-    return list(_build(_prepare(data, convention)).variables)
+    return list(_closure_model(_prepare(data, convention)).variables)
 
 
 def _check_names(model: _Model, coefs: Mapping[str, float], what: str) -> None:
@@ -740,7 +813,7 @@ def registry(data: pd.DataFrame | None = None, convention: str | Convention | No
     frame = _prepare(data, convention)
     if not is_published(frame):
         raise DataError("data: the claims registry needs the published figures (columns figure_id, kind, ...)")
-    model = _build(frame)
+    model = _closure_model(frame)
     frame = frame.reset_index(drop=True)
     out = frame[["figure_id", "wording", "paraphrase", "kind", "measure", "sender", "receiver", "year",
                  "from_year", "value", "unit", "step", "qualifier", "low", "high"]].rename(
@@ -759,7 +832,7 @@ def registry(data: pd.DataFrame | None = None, convention: str | Convention | No
 def structural_constraints(data: pd.DataFrame | None = None,
                            convention: str | Convention | None = None) -> pd.DataFrame:
     """The constraints that are not page claims, labelled: levels >= 0, total = named parts + other, other >= 0."""
-    model = _build(_prepare(data, convention))
+    model = _closure_model(_prepare(data, convention))
     rows = [dict(label="nonnegative", relation="every level ≥ 0 (message counts)")]
     rows += [dict(label=label, relation=_relation(row)) for label, row in model.structural]
     return pd.DataFrame(rows)
@@ -804,7 +877,7 @@ def derived(data: pd.DataFrame | None = None, convention: str | Convention | Non
     frame = _prepare(data, convention)
     recon = reconcile(frame)
     reg = registry(frame)
-    model = _build(frame)
+    model = _closure_model(frame)
     point = printed_point(frame)
     exprs = {q["quantity"]: q for q in _quantities(model, True)}
     out = recon[recon["kind"] != "level"].copy()
