@@ -35,8 +35,10 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 
 from analysis.errors import DataError
 
@@ -335,7 +337,7 @@ class _OLSFit(TrendFit):
         x = _design(data.index, **self._design_args)
         _check_design(x, model)
         y = np.log(data.values) if log else data.values
-        self.result = sm.OLS(y, x).fit()
+        self.result = OLS(y, x).fit()
         ci = self.result.conf_int(0.05)
         self.params = _params_frame(x.columns, self.result.params.to_numpy(), self.result.bse.to_numpy(),
                                     ci.iloc[:, 0].to_numpy(), ci.iloc[:, 1].to_numpy())
@@ -393,7 +395,7 @@ class _PoissonFit(TrendFit):
                              "seasonal": seasonal}
         x = _design(data.index, **self._design_args)
         _check_design(x, model)
-        self.result = sm.GLM(data.values, x, family=sm.families.Poisson()).fit(scale="X2")
+        self.result = GLM(data.values, x, family=families.Poisson()).fit(scale="X2")
         ci = self.result.conf_int(0.05)
         self.params = _params_frame(x.columns, self.result.params.to_numpy(), self.result.bse.to_numpy(),
                                     ci.iloc[:, 0].to_numpy(), ci.iloc[:, 1].to_numpy())
@@ -901,8 +903,8 @@ def chow_test(series: pd.Series, period: object, slope_change: bool = True,
     xr, xu = _break_designs(s, k, slope_change, seasonal)
     if len(s.values) <= xu.shape[1]:
         raise DataError(f"break test at {bp}: {len(s.values)} periods are too few for {xu.shape[1]} coefficients")
-    restricted = sm.OLS(s.values, xr).fit()
-    unrestricted = sm.OLS(s.values, xu).fit()
+    restricted = OLS(s.values, xr).fit()
+    unrestricted = OLS(s.values, xu).fit()
     f_stat, p_value, df_num = unrestricted.compare_f_test(restricted)
     return pd.DataFrame([{
         "period": str(bp), "f_stat": float(f_stat), "df_num": int(df_num), "df_den": int(unrestricted.df_resid),
