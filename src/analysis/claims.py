@@ -624,10 +624,7 @@ def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | N
     unit = _unit(frame) if published else "messages"
     rows = []
     for q in _quantities(model, published):
-        try:
-            lo, hi, lc, hc = _range_ends(system, q["numerator"], q["denominator"])
-        except DataError:  # a growth rate whose start level can be 0 under the claims: no finite bound
-            lo, hi, lc, hc = -np.inf, np.inf, False, False
+        lo, hi, lc, hc = _quantity_ends(system, q)
         rows.append(dict(quantity=q["quantity"], low=lo, high=hi, low_closed=lc, high_closed=hc,
                          measure=q["measure"], sender=q["sender"], receiver=q["receiver"], kind=q["kind"],
                          year=q["year"], from_year=q["from_year"],
@@ -639,6 +636,29 @@ def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | N
         out["year"] = pd.array(out["year"], dtype="Int64")
         out["from_year"] = pd.array(out["from_year"], dtype="Int64")
     return out
+
+
+def _quantity_ends(system: _System, q: Mapping) -> tuple[float, float, bool, bool]:
+    """(low, high, low_closed, high_closed) of one quantity of :func:`_quantities`, as :func:`reconcile` gives it."""
+    try:
+        return _range_ends(system, q["numerator"], q["denominator"])
+    except DataError:  # a growth rate whose start level can be 0 under the claims: no finite bound
+        return -np.inf, np.inf, False, False
+
+
+def _reconcile_some(data: pd.DataFrame | None, convention: str | Convention | None,
+                    quantities: Sequence[str]) -> list[tuple[str, float, float, bool, bool]]:
+    """(quantity, low, high, low_closed, high_closed) of `quantities` only, as :func:`reconcile` bounds them
+    (same checks and errors, without bounding the quantities nobody asked for)."""
+    frame = _prepare(data, convention)
+    model, tight = _models(frame)
+    _raise_if_infeasible(model, tight)
+    system = _System.of(model, tight, range(len(model.claims)))
+    known = {q["quantity"]: q for q in _quantities(model, is_published(frame))}
+    missing = [q for q in quantities if q not in known]
+    if missing:
+        raise DataError(f"quantities: unknown {missing}; choose from reconcile()['quantity']")
+    return [(q, *_quantity_ends(system, known[q])) for q in quantities]
 
 
 _MEASURE_ORDER = ("total", "sysvak", "svarrapporter", "frikort_egenandel", "plo", "other", "unexplained")
@@ -918,21 +938,20 @@ def sensitivity(conventions: Sequence[str | Convention], quantities: Sequence[st
     for conv in conventions:
         name = conv.name if isinstance(conv, Convention) else str(conv)
         try:
-            rec = reconcile(data, conv)
+            if quantities is not None:
+                ends = _reconcile_some(data, conv, quantities)
+            else:
+                rec = reconcile(data, conv)
+                ends = list(zip(rec["quantity"], rec["low"], rec["high"], rec["low_closed"], rec["high_closed"],
+                                strict=True))
         except InconsistentClaims as exc:
             qs = quantities or []
             rows += [dict(convention=name, quantity=q, low=np.nan, high=np.nan, low_closed=False, high_closed=False,
                           consistent=False, conflict=", ".join(exc.conflict)) for q in (qs or ["(all)"])]
             continue
-        if quantities is not None:
-            missing = [q for q in quantities if q not in set(rec["quantity"])]
-            if missing:
-                raise DataError(f"quantities: unknown {missing}; choose from reconcile()['quantity']")
-            rec = rec.set_index("quantity").loc[list(quantities)].reset_index()
         rows += [dict(convention=name, quantity=q, low=lo, high=hi, low_closed=lc, high_closed=hc, consistent=True,
                       conflict="")
-                 for q, lo, hi, lc, hc in zip(rec["quantity"], rec["low"], rec["high"], rec["low_closed"],
-                                              rec["high_closed"], strict=True)]
+                 for q, lo, hi, lc, hc in ends]
     return pd.DataFrame(rows, columns=["convention", "quantity", "low", "high", "low_closed", "high_closed",
                                        "consistent", "conflict"])
 
