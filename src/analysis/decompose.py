@@ -198,6 +198,7 @@ class _Setup:
     driver_notes: dict[str, list[str]] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
     _points: dict[str, tuple[float, str | None]] | None = None
+    _rows: dict = field(default_factory=dict)  # (key, period) -> row label in frame (frame is never changed)
 
     # -- variables and objectives
     def has(self, key: Key, period: pd.Period) -> bool:
@@ -233,6 +234,11 @@ class _Setup:
 
     # -- point values: one set of level values that all claims allow at once
     def _row_index(self, key: Key, period: pd.Period) -> object:
+        if (key, period) not in self._rows:
+            self._rows[key, period] = self._find_row(key, period)
+        return self._rows[key, period]
+
+    def _find_row(self, key: Key, period: pd.Period) -> object:
         f = self.frame
         same = (f["measure"] == key[0]) & (f["sender"] == key[1]) & (f["receiver"] == key[2])
         if self.published:
