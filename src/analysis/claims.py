@@ -476,10 +476,13 @@ def _conflict(model: _Model, active: Sequence[int]) -> list[int]:
     returned has the fewest claims possible.
     """
     keep = list(active)
+    feasible_sets: list[frozenset[int]] = []  # every subset of a feasible set is feasible: no LP needed for it
     for k in list(keep):
         trial = [j for j in keep if j != k]
         if not _feasible(model, trial):
             keep = trial
+        else:
+            feasible_sets.append(frozenset(trial))
     tried = 0
     for size in range(1, len(keep)):
         combos = itertools.combinations(active, size)
@@ -487,6 +490,8 @@ def _conflict(model: _Model, active: Sequence[int]) -> list[int]:
             tried += 1
             if tried > _MAX_SUBSETS:
                 return keep
+            if any(f.issuperset(combo) for f in feasible_sets):
+                continue
             if not _feasible(model, combo):
                 return list(combo)
     return keep
