@@ -140,11 +140,6 @@ def audit(nb) -> KernelReport:
     return KernelReport()
 
 
-def data_files_read(nb) -> list[str]:
-    """Return the data files the audit cell of an executed notebook reported."""
-    return list(audit(nb).read)
-
-
 def _error_text(exc: BaseException, executed: Path) -> str:
     ename = getattr(exc, "ename", None)
     if ename:  # papermill.PapermillExecutionError

@@ -128,11 +128,6 @@ def check_values(overrides: dict[str, object]) -> None:
         get_convention(str(overrides["convention"]))
 
 
-def check_data(data: str | Path, convention: object = None) -> Path:
-    """Load a user's data file once in this process so a bad file stops here, before any kernel starts."""
-    return load_checked(data, convention)[0]
-
-
 def load_checked(data: str | Path, convention: object = None) -> tuple[Path, bool]:
     """Load a user's data file (so a bad file stops here); return its absolute path and whether it is synthetic."""
     from analysis.data import load_data
