@@ -18,12 +18,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (helsemeldinger)"
+	@# nbstripout as a git filter (see .gitattributes): outputs saved in JupyterLab never reach a commit
+	if git rev-parse --git-dir >/dev/null 2>&1; then $(VENV)/bin/nbstripout --install; fi
 	touch $(STAMP)
 
 setup: $(STAMP) ## create .venv, install the package and its dependencies, register the Jupyter kernel
 
 report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data)
-	$(PY) -m analysis.reports --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)")
+	$(PY) -m analysis.pipeline --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)")
 
 .PHONY: check-browser example
 bench: setup ## time the full build against a floor of trivial notebooks (--jobs 1 and 2), and import analysis

@@ -26,7 +26,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from analysis import paths
-from analysis.reports import discover, inspect_parameters
+from analysis.pipeline.reports import discover, inspect_parameters
 
 TARGET_RATIO = 1.5
 
@@ -53,8 +53,8 @@ def trivial_copies(notebooks: list[Path], folder: Path) -> list[Path]:
 
 
 def build(notebooks_dir: Path, root: Path, jobs: int) -> dict:
-    """Run `python -m analysis.reports` on a folder; return wall time, counts and per-report seconds."""
-    cmd = [sys.executable, "-m", "analysis.reports", "--notebooks", str(notebooks_dir), "--out", str(root / "out"),
+    """Run `python -m analysis.pipeline.reports` on a folder; return wall time, counts and per-report seconds."""
+    cmd = [sys.executable, "-m", "analysis.pipeline.reports", "--notebooks", str(notebooks_dir), "--out", str(root / "out"),
            "--build", str(root / "build"), "--jobs", str(jobs)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 if best["failed"]:
                     print("    " + best["stderr"].strip().replace("\n", "\n    ")[-1500:])
 
-    print("\nResults (wall time of `python -m analysis.reports`, interpreter start-up included)")
+    print("\nResults (wall time of `python -m analysis.pipeline.reports`, interpreter start-up included)")
     print(f"  {'':<38}" + "".join(f"{f'--jobs {j}':>12}" for j in args.jobs))
     rows = [
         ("full default build", lambda r: f"{r['full']['wall']:.1f} s"),
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<30} {secs:9.1f}s {run:7.1f}s {secs - run:5.1f}s   {f_secs:10.1f}s {f_run:7.1f}s")
 
     print("\nImport times in a fresh interpreter (median of 5)")
-    for module in ("analysis", "analysis.data", "analysis.plotting", "analysis.reports"):
+    for module in ("analysis", "analysis.data", "analysis.present.plotting", "analysis.pipeline.reports"):
         print(f"  import {module:<30} {import_time(module):6.3f} s")
     return 0
 

@@ -9,18 +9,27 @@ import pytest
 
 from analysis import paths
 
-NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+LANGS = ("nb", "en")
+# Every notebook file: each notebook is kept once per language, notebooks/<lang>/<stem>.ipynb.
+NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*/*.ipynb"))
+STEMS = sorted({p.stem for p in NOTEBOOKS})
+
+
+def notebook_file(name: str, lang: str = "nb") -> Path:
+    """The file of notebook `name` in `lang`: notebooks/<lang>/<name>.ipynb."""
+    return paths.NOTEBOOKS_DIR / lang / f"{name}.ipynb"
 
 
 def execute_notebook(name: str, out_dir: Path, **parameters: object) -> nbformat.NotebookNode:
-    """Run notebooks/<name>.ipynb through papermill into `out_dir` and return the executed notebook."""
+    """Run notebook `name` in the language of its `lang` parameter (default nb) through papermill into
+    `out_dir` and return the executed notebook."""
     import papermill
 
-    src = paths.NOTEBOOKS_DIR / f"{name}.ipynb"
-    out = out_dir / f"{name}.ipynb"
+    src = notebook_file(name, str(parameters.get("lang", "nb")))
+    out = out_dir / f"{name}_{parameters.get('lang', 'nb')}.ipynb"
     papermill.execute_notebook(
         str(src), str(out), parameters=parameters, kernel_name=paths.KERNEL_NAME,
-        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=600, progress_bar=False,
+        cwd=str(src.parent), execution_timeout=600, progress_bar=False,
     )
     return nbformat.read(out, as_version=4)
 

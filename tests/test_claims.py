@@ -431,8 +431,8 @@ def test_user_series_boxes_each_level(tmp_path):
 
 
 def test_presentation_formats_by_language():
-    from analysis.formatting import bracketed as fmt_interval
-    from analysis.formatting import significant as fmt_number
+    from analysis.present.formatting import bracketed as fmt_interval
+    from analysis.present.formatting import significant as fmt_number
     assert fmt_number(23.45, "nb") == "23,45" and fmt_number(23.45, "en") == "23.45"
     assert fmt_interval(63, 64, "en", False, False) == "(63, 64)"
     assert fmt_interval(3.35, 3.4, "nb", True, False) == "[3,35; 3,4)"

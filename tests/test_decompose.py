@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import decompose, decompose_report
+from analysis import decompose
+from analysis.present import decompose_report
 from analysis.data import load_published, load_series
 from analysis.errors import DataError
 from conftest import image_count, outputs_text
@@ -135,7 +136,7 @@ def test_open_and_closed_ends_by_hand(table):
 
 
 def test_row_labels_name_the_residual_as_notebook_01_does(published):
-    from analysis import claims_report
+    from analysis.present import claims_report
 
     for lang in ("nb", "en"):
         t = decompose.contributions(published, 2020, 2021, lang=lang).set_index("driver")

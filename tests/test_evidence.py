@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import DataError, decompose, evidence, evidence_report
+from analysis import DataError, decompose, evidence
+from analysis.present import evidence_report
 from analysis import data as hd
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from analysis.formatting import (
+from analysis.present.formatting import (
     MISSING,
     bracketed,
     interval,
@@ -42,7 +42,7 @@ def test_interval_rounds_its_ends_outwards():
     assert interval(195.95, 196.04, "en", 1) == "195.9–196.1"
     assert interval(82.5, 108.8, "nb", 0, outward=False) == "82–109"  # 82.5 to even: 82 (Python's rule)
     assert interval(82.6, 108.8, "nb", 0, outward=False) == "83–109"
-    assert interval(-0.15217, 6.1132, "nb", 2) == "-0,16 til 6,12"
+    assert interval(-0.15217, 6.1132, "nb", 2) == "\u22120,16 til 6,12"  # nb writes the minus sign U+2212
     assert interval(np.nan, 3.0, "en") == MISSING
 
 
@@ -78,7 +78,7 @@ def test_number_by_language_and_rounding():
 
 
 def test_decimal_marks_in_relations():
-    from analysis.formatting import decimal_marks
+    from analysis.present.formatting import decimal_marks
 
     rel = "57.5 ≤ sysvak[all->all]@2021 − 1.82·plo@2020 < 58.5"
     assert decimal_marks(rel, "nb") == "57,5 ≤ sysvak[all->all]@2021 − 1,82·plo@2020 < 58,5"

@@ -9,13 +9,27 @@ import pytest
 
 from analysis import paths
 from analysis.data import load_sources
-from conftest import NOTEBOOKS, image_count, outputs_text
+from conftest import LANGS, NOTEBOOKS, STEMS, image_count, notebook_file, outputs_text
 
-ids = [p.stem for p in NOTEBOOKS]
+ids = [f"{p.parent.name}/{p.stem}" for p in NOTEBOOKS]
+CODE_LINES = 8  # a code cell a student reads: at most this many lines of code (blank lines and comments aside)
+LITERAL = 60  # characters: a longer string literal is prose, which belongs in markdown or the catalogue
 
 
-def test_there_are_notebooks():
-    assert any(p.stem == "00_data_overview" for p in NOTEBOOKS)
+def test_there_are_notebooks_in_both_languages():
+    assert "00_data_overview" in STEMS
+    for stem in STEMS:
+        for lang in LANGS:
+            assert notebook_file(stem, lang).is_file(), f"{stem} has no {lang} file"
+
+
+def _committed(path) -> dict:
+    """The notebook as git would commit it: the index's copy (through the nbstripout filter), else the file."""
+    import subprocess
+
+    rel = path.relative_to(paths.PROJ_ROOT).as_posix()
+    got = subprocess.run(["git", "show", f":{rel}"], cwd=paths.PROJ_ROOT, capture_output=True, text=True)
+    return json.loads(got.stdout if got.returncode == 0 else path.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
@@ -25,20 +39,79 @@ def test_notebook_structure(path):
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
     source = "".join(tagged[0]["source"])
+    values = {}
     for node in ast.parse(source).body:  # literals only: papermill does not recompute derived defaults
         assert isinstance(node, ast.Assign), ast.dump(node)
-        ast.literal_eval(node.value)
-    for c in cells:
-        if c["cell_type"] == "code":
-            assert c.get("outputs") == [], "committed without outputs"
-            assert c.get("execution_count") is None
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    assert values.get("lang") == path.parent.name, "the lang parameter is the language of the file's folder"
     assert doc["metadata"]["kernelspec"]["name"] == "helsemeldinger"
+    # complete metadata and cell ids: JupyterLab does not mark a notebook modified when it only opens it
+    assert (doc["nbformat"], doc["nbformat_minor"]) >= (4, 5)
+    assert all("id" in c for c in cells)
+    assert not any(c.get("metadata", {}).get("tags") and
+                   {t for t in c["metadata"]["tags"] if t.startswith("lang-")} for c in cells), \
+        "one language per file: no lang-nb / lang-en cells"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_committed_notebook_has_no_outputs(path):
+    for c in _committed(path)["cells"]:
+        if c["cell_type"] == "code":
+            assert c.get("outputs") == [], "committed with outputs"
+            assert c.get("execution_count") is None
+
+
+def _literal_length(node: ast.AST) -> int:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return len(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return sum(len(v.value) for v in node.values if isinstance(v, ast.Constant))
+    return 0
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_code_cells_are_short_analysis_calls(path):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for i, c in enumerate(doc["cells"]):
+        if c["cell_type"] != "code" or "parameters" in c["metadata"].get("tags", []):
+            continue
+        text = "".join(c["source"])
+        lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        assert len(lines) <= CODE_LINES, f"cell {i}: {len(lines)} lines of code"
+        tree = ast.parse(text)
+        assert not [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))], \
+            f"cell {i} defines a function"
+        longest = max([_literal_length(n) for n in ast.walk(tree)] + [0])
+        assert longest <= LITERAL, f"cell {i}: a string literal of {longest} characters"
+
+
+def _code(path) -> list[str]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in doc["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_languages_share_one_analysis(stem):
+    """The analysis code exists once: every language's file has the same code cells, and the same parameters
+    but for `lang`."""
+    nb, en = (_code(notebook_file(stem, lang)) for lang in LANGS)
+    assert len(nb) == len(en)
+    for a, b in zip(nb, en, strict=True):
+        assert a.replace('lang = "nb"', 'lang = "en"') == b
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_languages_share_cell_tags(stem):
+    """Cells kept for one kind of data (tags published-data, own-data) are the same in both languages."""
+    tags = [[sorted(c["metadata"].get("tags", [])) for c in json.loads(notebook_file(stem, lang).read_text(
+        encoding="utf-8"))["cells"] if c["cell_type"] == "code"] for lang in LANGS]
+    assert tags[0] == tags[1]
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
 def test_notebook_runs_on_default_data(path, run_notebook):
-    nb = run_notebook(path.stem)
+    nb = run_notebook(path.stem, lang=path.parent.name)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert image_count(nb) >= 1, "every report shows at least one figure"
@@ -113,7 +186,7 @@ def test_titles_and_summaries_hold_for_any_data(stem):
 
 
 def test_series_figure_in_millions_with_readable_labels():
-    from analysis.overview import plot_series, series_scale
+    from analysis.present.overview import plot_series, series_scale
 
     frame = pd.DataFrame({  # synthetic: two yearly measures, counts in messages
         "period": pd.PeriodIndex(["2019", "2020", "2019", "2020"], freq="Y"),
@@ -134,7 +207,7 @@ def test_series_figure_in_millions_with_readable_labels():
 
 def test_category_labels_keep_words_whole():
     from analysis.data import load_published
-    from analysis.overview import plot_categories
+    from analysis.present.overview import plot_categories
 
     fig = plot_categories(load_published(), "nb")
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]

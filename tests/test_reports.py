@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from analysis import paths, provenance, render, report_html, reports
+from analysis import paths
+from analysis.pipeline import provenance, render, report_html, reports
 from analysis.errors import DataError
 
 PARAMS = 'data_path = ""\nlang = "nb"\nexport_dir = ""'
@@ -423,7 +424,7 @@ def test_is_synthetic_and_the_loaders_set_and_clear_the_mark(tmp_path):
     import pandas as pd
 
     from analysis import data as hd
-    from analysis import outputs
+    from analysis.present import outputs
 
     assert outputs.is_synthetic(pd.DataFrame({"source_id": ["ehelse_2021", "My_SYNTHETIC_set"]}))
     assert not outputs.is_synthetic(pd.DataFrame({"source_id": ["ehelse_2021", None]}))
@@ -449,7 +450,7 @@ def test_save_figure_stamps_and_save_table_marks_synthetic_outputs(tmp_path):
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from analysis import outputs
+    from analysis.present import outputs
 
     def figure() -> Figure:
         fig = Figure(figsize=(4, 3))

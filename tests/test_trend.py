@@ -347,7 +347,7 @@ def test_errors_name_the_problem():
 
 
 def test_notes_in_norwegian():
-    from analysis import trend_report
+    from analysis.present import trend_report
 
     assert trend_report.note_text("AIC moved to the count scale", "nb") == "AIC flyttet til antallsskalaen"
     assert trend_report.note_text("AIC moved to the count scale", "en") == "AIC moved to the count scale"

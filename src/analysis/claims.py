@@ -35,7 +35,7 @@ does not name. It gets its own variable ``total[all->all]@undated`` and so does 
 2021. :func:`check_claims` checks it against the earliest dated level of the same measure (the 2020 total,
 which the page's sentence places among those "about 200 million" years) and says so in its ``note``.
 
-Tables, figures and sentences for readers of these results are in :mod:`analysis.claims_report`.
+Tables, figures and sentences for readers of these results are in :mod:`analysis.present.claims_report`.
 """
 
 from __future__ import annotations

@@ -363,9 +363,9 @@ def load_series(path: str | Path, convention: str | Convention | None = None) ->
 
 
 def _note_synthetic(frame: pd.DataFrame) -> pd.DataFrame:
-    """Tell analysis.outputs whether `frame` is synthetic (a source_id containing "synthetic"), so figures and
+    """Tell analysis.present.outputs whether `frame` is synthetic (a source_id containing "synthetic"), so figures and
     tables saved from it are marked; loading other data clears the mark. Returns `frame` unchanged."""
-    from analysis import outputs
+    from analysis.present import outputs
 
     outputs.mark_synthetic(outputs.is_synthetic(frame))
     return frame

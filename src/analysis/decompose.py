@@ -24,7 +24,7 @@ the total is the measure ``total`` (sender and receiver ``all``) or, if the file
 of all rows of the period (said in the notes). A driver key with no row in a period counts as 0 messages
 there, flagged in its note, because the total of a file without a ``total`` measure counts it as 0 too.
 
-Tables, sentences and figures for readers of these results are in :mod:`analysis.decompose_report`.
+Tables, sentences and figures for readers of these results are in :mod:`analysis.present.decompose_report`.
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from analysis import i18n
+from analysis.present import i18n
 from analysis.claims import bound, bound_ends, variable
 from analysis.data import is_published, levels
 from analysis.errors import DataError
-from analysis.formatting import decimals_with_bounds, interval, number, significant
+from analysis.present.formatting import decimals_with_bounds, interval, number, significant
 from analysis.intervals import Convention, add_bounds
 
 Key = tuple[str, str, str]

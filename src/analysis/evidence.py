@@ -9,7 +9,7 @@ published. The 2021 excess over the published plateau is interval arithmetic on 
 two intervals allow), and :func:`fit_adoption_curve` draws an illustrative logistic curve through the
 interval evidence.
 
-Tables, sentences and figures for readers of this evidence are in :mod:`analysis.evidence_report`.
+Tables, sentences and figures for readers of this evidence are in :mod:`analysis.present.evidence_report`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from analysis import i18n
+from analysis.present import i18n
 from analysis.decompose import driver_names
 from analysis.errors import DataError
-from analysis.formatting import significant
+from analysis.present.formatting import significant
 from analysis.intervals import Convention, get_convention
 from analysis.trend import fit_logistic_points, logistic_curve, refit_logistic
 

@@ -22,7 +22,7 @@ month-of-year terms in the regression models and an additive 12-month season in 
 are there). All simulation is seeded. Periods are given as years (``2020``), ``"2020-03"`` strings or
 pandas Periods; in a monthly series a year stands for its twelve months.
 
-Tables and figures for readers of these results are in :mod:`analysis.trend_report`.
+Tables and figures for readers of these results are in :mod:`analysis.present.trend_report`.
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from analysis import i18n
+from analysis.present import i18n
 from analysis.data import is_published, levels, load_sources
-from analysis.formatting import bracketed, decimal_marks, number, significant
+from analysis.present.formatting import bracketed, decimal_marks, number, significant
 from analysis.intervals import Convention, get_convention
-from analysis.plotting import colors, interval_bars, wrap
+from analysis.present.plotting import colors, interval_bars, wrap
 
 CATEGORY_ORDER = ["total", "sysvak", "svarrapporter", "frikort_egenandel"]
 _MEASURE_ORDER = [*CATEGORY_ORDER, "plo", "other"]

@@ -1,7 +1,8 @@
 """Numbers and intervals as text for readers, in Norwegian bokmål (``nb``) or English (``en``).
 
-nb writes a decimal comma and groups thousands with a no-break space (``1 234,5``); en writes a decimal
-point and groups with a comma (``1,234.5``). A missing value is shown as "–". Two styles of number:
+nb writes a decimal comma, groups thousands with a no-break space and writes the minus sign − (``−1 234,5``);
+en writes a decimal point, groups with a comma and writes a hyphen-minus (``-1,234.5``): the symbols are the
+locales' own, from Babel's copy of the Unicode CLDR (``nb_NO``, ``en``). A missing value is shown as "–". Two styles of number:
 
 * :func:`number` with a fixed count of decimals (:func:`decimals_for` picks one from the size and unit),
   used in tables of levels, changes and percentages, and :func:`interval` / :func:`with_bounds` for
@@ -26,25 +27,35 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis import i18n
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+
+from analysis.present.catalogue import check_lang, text
 
 MISSING = "–"
 NBSP = "\u00a0"
 MINUS = "\u2212"  # the typographic minus sign, used by significant()
-_TO = {"nb": " til ", "en": " to "}  # between the ends of an interval whose low end is negative
+LOCALES = {"nb": "nb_NO", "en": "en"}  # Babel locale of each language
 ROUNDING = ("nearest", "down", "up")
 _ON_GRID = 1e-6  # in units of the last shown digit: closer than this to a grid point counts as on it
 
 
-def localise(text: str, lang: str) -> str:
-    """Python's number text ("1,234.5") in `lang`: nb gets no-break-space thousands and a decimal comma."""
-    return text.replace(",", NBSP).replace(".", ",") if lang == "nb" else text
+def _symbols(lang: str) -> dict[str, str]:
+    locale = LOCALES[check_lang(lang)]
+    return {",": get_group_symbol(locale), ".": get_decimal_symbol(locale), "-": get_minus_sign_symbol(locale)}
+
+
+def localise(number_text: str, lang: str) -> str:
+    """Python's number text ("-1,234.5") in `lang`'s symbols for grouping, the decimal mark and the minus sign
+    (nb: "−1 234,5" with a no-break space)."""
+    symbols = _symbols(lang)
+    return "".join(symbols.get(ch, ch) for ch in number_text)
 
 
 def decimal_marks(text: str, lang: str) -> str:
     """`text` with every decimal point between two digits written as `lang` writes it ("57.5" -> "57,5" in nb);
     for formulas and relations built with Python's number format."""
-    return re.sub(r"(?<=\d)\.(?=\d)", ",", text) if i18n.check_lang(lang) == "nb" else text
+    mark = _symbols(lang)["."]
+    return re.sub(r"(?<=\d)\.(?=\d)", mark, text)
 
 
 def _missing(x: object) -> bool:
@@ -86,7 +97,7 @@ def number(x: float | None, lang: str, digits: int | None = None, *, unit: str |
            group: bool = True, rounding: str = "nearest") -> str:
     """`x` with `digits` decimals (default :func:`decimals_for` of `x` and `unit`), thousands grouped unless
     `group` is False, rounded to the nearest unless `rounding` is "down" or "up"; "–" if missing or infinite."""
-    i18n.check_lang(lang)
+    check_lang(lang)
     if _missing(x):
         return MISSING
     d = decimals_for(x, unit) if digits is None else digits
@@ -107,7 +118,7 @@ def interval(low: float, high: float, lang: str, digits: int | None = None, *, g
         return MISSING
     d = decimals_for(max(abs(low), abs(high))) if digits is None else digits
     down, up = _ends(outward)
-    sep = i18n.pick(_TO, lang) if low < 0 else "–"
+    sep = text(lang, "format.interval_to") if low < 0 else "–"
     return f"{number(low, lang, d, group=group, rounding=down)}{sep}{number(high, lang, d, group=group, rounding=up)}"
 
 
@@ -136,7 +147,7 @@ def significant(x: float | None, lang: str = "en", digits: int = 5, *, typograph
     an exponent for very large or small numbers. Otherwise Python's general format as it is ("-0.5", "nan",
     "2.01e+08"), only the decimal mark localised.
     """
-    i18n.check_lang(lang)
+    check_lang(lang)
     if rounding != "nearest" and not _missing(x) and x != 0:
         x = round_to(x, digits - 1 - math.floor(math.log10(abs(x))), rounding)
     if not typographic:

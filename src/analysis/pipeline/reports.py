@@ -1,4 +1,4 @@
-"""Render every notebook with papermill into self-contained HTML reports: ``python -m analysis.reports``.
+"""Render every notebook with papermill into self-contained HTML reports: ``python -m analysis.pipeline.reports``.
 
 For each notebook in ``notebooks/`` (and each language, ``nb`` and ``en``, when it has a ``lang`` parameter)
 the notebook is executed once (kept in ``build/executed/<lang>/``) and written twice: without code to
@@ -35,8 +35,8 @@ from pathlib import Path
 
 from analysis import __version__, paths
 from analysis.errors import DataError
-from analysis.i18n import LANGS
-from analysis.render import Outcome, Task, render
+from analysis.present.catalogue import LANGS
+from analysis.pipeline.render import Outcome, Task, render
 
 DEFAULT_TIMEOUT = 600  # seconds per cell; papermill's own default is to wait forever
 EXIT_FAILED = 1  # at least one notebook failed
@@ -45,17 +45,32 @@ USER_DATA_FOLDER = "data"  # reports/data/<file stem>/: report sets on users' fi
 STATE_FILE = ".index-state.json"  # what the last run into a folder knew, to rewrite its index later
 
 
+def notebook_lang(notebook: Path) -> str | None:
+    """The language of a notebook file kept in a language folder (``notebooks/<lang>/<stem>.ipynb``), else None."""
+    return notebook.parent.name if notebook.parent.name in LANGS else None
+
+
 def discover(only: Sequence[str] | None = None, notebooks_dir: str | Path | None = None) -> list[Path]:
-    """Return the notebooks of `notebooks_dir` (default notebooks/) in name order, or those named in `only`."""
+    """Return the notebook files of `notebooks_dir` (default notebooks/) in name order, or those named in `only`.
+
+    A notebook is kept either once per language, as ``<lang>/<stem>.ipynb`` (each file in one language), or as
+    one file ``<stem>.ipynb`` (rendered once per language when it has a ``lang`` parameter). Both files of a
+    notebook kept per language are returned, nb first; `only` names notebooks by stem or file name.
+    """
     folder = Path(notebooks_dir) if notebooks_dir else paths.NOTEBOOKS_DIR
-    found = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    order = {lang: i for i, lang in enumerate(LANGS)}
+    files = [p for p in folder.glob("*.ipynb")] + [p for lang in LANGS for p in (folder / lang).glob("*.ipynb")]
+    found = sorted((p for p in files if not p.name.startswith(".")),
+                   key=lambda p: (p.stem, order.get(notebook_lang(p) or "", -1)))
     if not only:
         return found
-    by_name = {p.stem: p for p in found} | {p.name: p for p in found}
-    unknown = [n for n in only if n not in by_name]
+    stems = {p.stem for p in found} | {p.name for p in found}
+    unknown = [n for n in only if n not in stems]
     if unknown:
-        raise DataError(f"--only: no notebook named {unknown} in {folder}; choose from {[p.stem for p in found]}")
-    return list(dict.fromkeys(by_name[n] for n in only))
+        choices = list(dict.fromkeys(p.stem for p in found))
+        raise DataError(f"--only: no notebook named {unknown} in {folder}; choose from {choices}")
+    wanted = {Path(n).stem for n in only}
+    return [p for p in found if p.stem in wanted]
 
 
 def inspect_parameters(notebook: Path) -> dict[str, dict[str, str]]:
@@ -119,7 +134,7 @@ def parse_overrides(items: Sequence[str], declared: dict[str, object] | None = N
 
 def check_values(overrides: dict[str, object]) -> None:
     """Check parameter values the package can check before running: lang, convention, data_path."""
-    from analysis.i18n import check_lang
+    from analysis.present.catalogue import check_lang
     from analysis.intervals import get_convention
 
     if "lang" in overrides:
@@ -131,7 +146,7 @@ def check_values(overrides: dict[str, object]) -> None:
 def load_checked(data: str | Path, convention: object = None) -> tuple[Path, bool]:
     """Load a user's data file (so a bad file stops here); return its absolute path and whether it is synthetic."""
     from analysis.data import load_data
-    from analysis.outputs import is_synthetic
+    from analysis.present.outputs import is_synthetic
 
     path = Path(data).expanduser().resolve()
     frame = load_data(path, convention if isinstance(convention, str) and convention else None)
@@ -178,12 +193,15 @@ def plan(
                 print(f"note: {nb.stem} has no data_path parameter; it runs on its own data", flush=True)
         if "export_dir" in declared and "export_dir" not in overrides:
             params["export_dir"] = str(out_dir)
-        if "lang" in declared:
-            langs: list[str | None] = [str(overrides["lang"])] if "lang" in overrides else list(LANGS)
+        fixed = notebook_lang(nb)  # a file in a language folder is in that language only
+        if fixed is not None:
+            langs: list[str | None] = [fixed] if overrides.get("lang", fixed) == fixed else []
+        elif "lang" in declared:
+            langs = [str(overrides["lang"])] if "lang" in overrides else list(LANGS)
         else:
             langs = [None]
         for lang in langs:
-            injected = dict(params, **({"lang": lang} if lang else {}))
+            injected = dict(params, **({"lang": lang} if lang and "lang" in declared else {}))
             tasks.append(Task(nb, lang, injected, declared, out_dir, build_dir,
                               synthetic=synthetic and given_data, **task_kw))
     return tasks
@@ -244,22 +262,23 @@ def remove_stale(
     """
     out_dir = out_dir.resolve()
     written: set[Path] = set()
-    by_notebook: dict[Path, list[tuple[Task, Outcome]]] = {}
+    by_notebook: dict[str, list[tuple[Task, Outcome]]] = {}  # by notebook name: its files of every language
     for task, outcome in zip(tasks, outcomes, strict=True):
-        by_notebook.setdefault(task.notebook, []).append((task, outcome))
+        by_notebook.setdefault(task.notebook.name, []).append((task, outcome))
         written.update(Path(f).resolve() for f in outcome.written)
         written.update(p.resolve() for p in (outcome.briefing, outcome.teaching) if p is not None)
-    rendered = {nb.name for nb, runs in by_notebook.items() if all(o.ok for _, o in runs)}
+    rendered = {name for name, runs in by_notebook.items() if all(o.ok for _, o in runs)}
     same_number: dict[str, set[str]] = {}
-    for nb in list(all_notebooks) + list(by_notebook):
+    for nb in [*all_notebooks, *(Path(name) for name in by_notebook)]:
         number = notebook_number(nb)
         if number is not None:
             same_number.setdefault(number, set()).add(nb.name)
 
     doomed: list[Path] = []
-    for nb, runs in by_notebook.items():
-        if nb.name not in rendered:
+    for name, runs in by_notebook.items():
+        if name not in rendered:
             continue
+        nb = Path(name)
         mine: list[Path] = []
         for audience in ("briefing", "teaching"):
             mine += [out_dir / audience / name for name in sorted(page_names(nb))]
@@ -289,7 +308,7 @@ def remove_stale(
 
 def _data_sets(out_dir: Path) -> list[dict[str, object]]:
     """The report sets on users' files below out_dir/data/, as read from their own index pages."""
-    from analysis.report_html import read_meta
+    from analysis.pipeline.report_html import read_meta
 
     sets = []
     for index in sorted((out_dir / USER_DATA_FOLDER).glob("*/index.html")):
@@ -311,8 +330,8 @@ def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], buil
     It also lists the report sets on users' files in out_dir/data/*/, and remembers what it was told
     (out_dir/.index-state.json) so :func:`refresh_index` can write it again later.
     """
-    from analysis.provenance import display_path, sha256_file
-    from analysis.report_html import index_html, read_meta, write_atomic
+    from analysis.pipeline.provenance import display_path, sha256_file
+    from analysis.pipeline.report_html import index_html, read_meta, write_atomic
 
     names = {nb.name for nb in notebooks}
     lang_order = {lang: i for i, lang in enumerate(LANGS)}
@@ -377,8 +396,12 @@ def refresh_index(out_dir: Path, notebooks: Sequence[Path], built: str,
 def list_parameters(notebooks: Sequence[Path]) -> str:
     """Return a text listing of each notebook's parameters with default, type and help."""
     lines = []
+    firsts: dict[str, Path] = {}
     for nb in notebooks:
-        lines.append(f"{nb.stem}")
+        firsts.setdefault(nb.stem, nb)  # a notebook kept per language: its files share the parameters
+    for nb in firsts.values():
+        langs = [notebook_lang(p) for p in notebooks if p.stem == nb.stem and notebook_lang(p)]
+        lines.append(f"{nb.stem}" + (f" ({', '.join(langs)})" if langs else ""))
         params = inspect_parameters(nb)
         width = max((len(n) for n in params), default=0)
         values = notebook_parameters(nb)
@@ -392,7 +415,7 @@ def list_parameters(notebooks: Sequence[Path]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis.reports", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m analysis.pipeline.reports", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="a user series (CSV or .xlsx, tidy schema) to run every notebook on")
     parser.add_argument("--only", action="append", metavar="NAME", help="render only this notebook (repeatable)")
@@ -412,7 +435,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, check them, render the chosen notebooks, print a summary; return the exit code."""
-    from analysis.provenance import build_time, git_commit
+    from analysis.pipeline.provenance import build_time, git_commit
 
     args = _parser().parse_args(argv)
     started = time.perf_counter()

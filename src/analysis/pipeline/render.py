@@ -1,6 +1,6 @@
 """Executing one notebook in one language with papermill and writing its briefing and teaching HTML.
 
-:func:`render` is what each worker thread of ``python -m analysis.reports --jobs N`` runs; it never raises.
+:func:`render` is what each worker thread of ``python -m analysis.pipeline.reports --jobs N`` runs; it never raises.
 Each kernel is its own process, so threads are enough for parallel work. The kernel talks over Unix sockets
 with a unique name (:class:`IpcKernelManager`), so kernels started at the same moment cannot collide on TCP
 ports (jupyter_client picks a free TCP port and releases it before the kernel binds it: a race).
@@ -20,7 +20,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 from analysis import paths
-from analysis.provenance import (
+from analysis.pipeline.provenance import (
     END_SOURCE,
     HOOK_SOURCE,
     PROVENANCE_TAG,
@@ -62,7 +62,7 @@ class Task:
     timeout: int = 600
     built: str = ""
     commit: tuple[str | None, bool | None] = (None, None)
-    synthetic: bool = False  # the data file given to this notebook is synthetic (see analysis.outputs)
+    synthetic: bool = False  # the data file given to this notebook is synthetic (see analysis.present.outputs)
 
     @property
     def name(self) -> str:
@@ -155,10 +155,11 @@ def render(task: Task, announce: bool = True) -> Outcome:
     import nbformat
     import papermill
 
-    from analysis.report_html import (
+    from analysis.pipeline.report_html import (
         export_html,
         notebook_summary,
         notebook_title,
+        select_for_data,
         select_language,
         write_atomic,
     )
@@ -187,6 +188,7 @@ def render(task: Task, announce: bool = True) -> Outcome:
         files = list(seen.read)
         synthetic = task.synthetic or seen.synthetic
         nb = select_language(nb, task.lang)
+        nb = select_for_data(nb, published=not task.parameters.get("data_path", task.defaults.get("data_path")))
         used = {**task.defaults, **task.parameters}
         prov = make_provenance(task.notebook, used, files, task.built, task.commit)
         title = notebook_title(nb, task.notebook.stem)

@@ -1,6 +1,6 @@
 """Tables, sentences and figures for readers of the published evidence on total volume (notebook 03), in nb or en.
 
-The numbers come from :mod:`analysis.evidence`; this module labels and formats them (:mod:`analysis.formatting`)
+The numbers come from :mod:`analysis.evidence`; this module labels and formats them (:mod:`analysis.present.formatting`)
 and draws them. Converted and modelled values are labelled as such in every table, sentence and figure.
 """
 
@@ -10,10 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import i18n
+from analysis.present import i18n
 from analysis.evidence import AdoptionCurve, relation_to_plateau
-from analysis.formatting import interval, number, with_bounds
-from analysis.plotting import wrap
+from analysis.present.formatting import interval, number, with_bounds
+from analysis.present.plotting import wrap
 
 # ---------------------------------------------------------------- figures
 

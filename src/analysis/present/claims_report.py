@@ -1,7 +1,7 @@
 """Tables, figures and sentences for readers of the claims check and reconciliation (notebook 01), in nb or en.
 
 The numbers come from :mod:`analysis.claims`; this module only labels and formats them
-(:mod:`analysis.formatting`) and draws them. Intervals show their closedness: a round bracket marks an open
+(:mod:`analysis.present.formatting`) and draws them. Intervals show their closedness: a round bracket marks an open
 end, a bound that no value the wording strictly allows reaches ("(31; 31,1)"), and bounds are rounded
 outwards. The tables here are for reading (headers and numbers in the page's language); the notebook exports
 the frames of :mod:`analysis.claims` as CSV, with English column names and decimal points, for reuse.
@@ -17,10 +17,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from analysis import i18n
+from analysis.present import i18n
 from analysis.claims import _TOL, UNDATED
-from analysis.formatting import bracketed, decimal_marks, significant
-from analysis.plotting import HATCHES, colors, wrap
+from analysis.present.formatting import bracketed, decimal_marks, significant
+from analysis.present.plotting import HATCHES, colors, wrap
 
 _TEXT = {
     "unexplained": {"nb": "Uforklart del av endringen i totalen", "en": "Unexplained part of the total change"},

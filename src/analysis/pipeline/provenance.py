@@ -1,7 +1,7 @@
 """What a report was built from: package version, git commit, data files with sha256, parameters, build time.
 
 The footer of every HTML report is made from a :class:`Provenance`. Which data files a notebook read is
-recorded inside its kernel by an audit hook (:data:`HOOK_SOURCE`, see :mod:`analysis.render`), so the list
+recorded inside its kernel by an audit hook (:data:`HOOK_SOURCE`, see :mod:`analysis.pipeline.render`), so the list
 is what was really opened, not what a notebook was expected to open.
 """
 
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__, paths
-from analysis.i18n import pick
+from analysis.present.i18n import pick
 
 # Code run in the kernel before anything else (fill in with HOOK_SOURCE.format(roots=[folders],
 # write_roots=[folders])): record every regular file opened for reading below one of `roots` in `_hm_opened`,
 # and every file opened for writing below one of `write_roots` (the export folder) in `_hm_written`.
-# END_SOURCE prints both, and whether analysis.outputs holds the synthetic-data mark, as one JSON object on a
+# END_SOURCE prints both, and whether analysis.present.outputs holds the synthetic-data mark, as one JSON object on a
 # line starting with MARKER (read with :func:`kernel_report`).
 MARKER = "HELSEMELDINGER-DATA-FILES "
 PROVENANCE_TAG = "hm-provenance"  # the tag of the audit cells (left out of every page)
@@ -60,7 +60,7 @@ _hm_opened, _hm_written = _hm_install_hook({roots!r}, {write_roots!r})
 del _hm_install_hook"""
 END_SOURCE = f"""\
 import json as _hm_json, sys as _hm_sys
-_hm_outputs = _hm_sys.modules.get("analysis.outputs")
+_hm_outputs = _hm_sys.modules.get("analysis.present.outputs")
 _hm_synthetic = bool(getattr(_hm_outputs, "synthetic_marked", lambda: False)())
 print({MARKER!r} + _hm_json.dumps({{"read": sorted(_hm_opened), "written": sorted(_hm_written),
                                    "synthetic": _hm_synthetic}}))"""

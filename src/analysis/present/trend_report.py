@@ -1,6 +1,6 @@
 """Tables and figures for readers of the trend models (notebook 03), in nb or en.
 
-The numbers come from :mod:`analysis.trend`; this module labels and formats them (:mod:`analysis.formatting`)
+The numbers come from :mod:`analysis.trend`; this module labels and formats them (:mod:`analysis.present.formatting`)
 and draws them. Modelled values (expected, excess, forecast) are labelled as such in every header and legend.
 """
 
@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import i18n
-from analysis.formatting import number, with_bounds
+from analysis.present import i18n
+from analysis.present.formatting import number, with_bounds
 from analysis.trend import TrendFit, _freq_letter, _prepare, to_periods
 
 MODEL_LABELS = {

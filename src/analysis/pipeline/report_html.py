@@ -5,10 +5,13 @@ extends it and drops those blocks, images are embedded as data URIs, and :func:`
 attribute or CSS rule that would still make a browser fetch something. LaTeX in markdown is therefore shown
 as written (no MathJax); write formulas in plain text or code.
 
-Cell tags a notebook can use: ``lang-nb`` / ``lang-en`` (the cell appears only in that language's pages),
-``remove-cell``, ``remove-input``, ``remove-output``. A briefing page also leaves out stderr output
+Cell tags a notebook can use: ``published-data`` / ``own-data`` (the cell appears only on pages of a run on
+the published figures, or only on pages of a run on a user's file, ``data_path``: a cell that does nothing on
+the other kind of data does not show there as dead code), ``lang-nb`` / ``lang-en`` (for a notebook kept as one
+file for both languages: the cell appears only in that language's pages), ``remove-cell``, ``remove-input``,
+``remove-output``. A briefing page also leaves out stderr output
 (warnings). A figure's alternative text can be given with
-``display(fig, metadata={"image/png": {"alt": "..."}})``; a figure shown after :func:`analysis.outputs.save_figure`
+``display(fig, metadata={"image/png": {"alt": "..."}})``; a figure shown after :func:`analysis.present.outputs.save_figure`
 was first called carries its own title; otherwise a generic text in the page's language is used.
 A page built from synthetic data starts with a banner saying so (:data:`SYNTHETIC_BANNER`).
 The title of a page is the first ``#`` or ``##`` heading a reader sees; its one-line summary is the
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from analysis.i18n import LANGS
+from analysis.present.catalogue import LANGS
 
 TEMPLATE_NAME = "helsemeldinger.html.j2"
 STYLE = """
@@ -89,7 +92,7 @@ alt="{{ (output.metadata.get('image/png', {}).get('alt') or resources.hm_image_a
 """
 # Alternative text for a figure without its own (give one with display(fig, metadata={"image/png": {"alt": ...}})).
 IMAGE_ALT = {"nb": "Figur: se teksten rundt for hva den viser", "en": "Figure: the surrounding text says what it shows"}
-# The banner at the top of every page (and the index) built from synthetic data (see analysis.outputs).
+# The banner at the top of every page (and the index) built from synthetic data (see analysis.present.outputs).
 SYNTHETIC_BANNER = {
     "nb": "SYNTETISKE DATA – oppdiktede tall til øving, ikke ekte meldingstall",
     "en": "SYNTHETIC DATA – invented numbers for practice, not real message counts",
@@ -106,6 +109,17 @@ def select_language(nb: nbformat.NotebookNode, lang: str | None) -> nbformat.Not
     if lang:
         other = {f"lang-{x}" for x in LANGS if x != lang}
         out.cells = [c for c in out.cells if not set(c.get("metadata", {}).get("tags", [])) & other]
+    return out
+
+
+DATA_TAGS = {True: "published-data", False: "own-data"}  # cells only for runs on that kind of data
+
+
+def select_for_data(nb: nbformat.NotebookNode, published: bool) -> nbformat.NotebookNode:
+    """Copy of `nb` without the cells tagged for the other kind of data (`published-data`, `own-data`)."""
+    out = copy.deepcopy(nb)
+    other = DATA_TAGS[not published]
+    out.cells = [c for c in out.cells if other not in c.get("metadata", {}).get("tags", [])]
     return out
 
 

@@ -1,7 +1,7 @@
 """Tables, sentences and figures for readers of the growth decomposition (notebook 02), in nb or en.
 
 The numbers come from :func:`analysis.decompose.contributions` and :func:`analysis.decompose.counterfactual`;
-this module labels and formats them (:mod:`analysis.formatting`) and draws them.
+this module labels and formats them (:mod:`analysis.present.formatting`) and draws them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from analysis import i18n
+from analysis.present import i18n
 from analysis.decompose import DRIVER_LABELS, HELSEBOKA_REVERSE, Key, _driver_label, driver_names
-from analysis.formatting import decimals_for, decimals_with_bounds, interval, number, significant, with_bounds
-from analysis.plotting import HATCHES, colors, wrap
+from analysis.present.formatting import decimals_for, decimals_with_bounds, interval, number, significant, with_bounds
+from analysis.present.plotting import HATCHES, colors, wrap
 
 # ---------------------------------------------------------------- tables and sentences
 
@@ -52,7 +52,7 @@ def _closed(row: Mapping, col: str, end: str) -> bool:
 
 def ends(low: float, high: float, lang: str, digits: int, low_closed: bool = True,
          high_closed: bool = True) -> str:
-    """Bounds as "[57,5–58,5)": :func:`analysis.formatting.interval` (low end rounded down, high end up) in a
+    """Bounds as "[57,5–58,5)": :func:`analysis.present.formatting.interval` (low end rounded down, high end up) in a
     square bracket where the end is attained and a round one where it is not."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return "–"
@@ -60,7 +60,7 @@ def ends(low: float, high: float, lang: str, digits: int, low_closed: bool = Tru
 
 
 def cell(row: Mapping, col: str, lang: str, unit: str | None = None, digits: int | None = None) -> str:
-    """One quantity of a row as "point [low–high]" (:func:`analysis.formatting.with_bounds`) with round brackets
+    """One quantity of a row as "point [low–high]" (:func:`analysis.present.formatting.with_bounds`) with round brackets
     at the ends that are not attained; "–" when the point is missing."""
     v, lo, hi = row[col], row[f"{col}_low"], row[f"{col}_high"]
     if v is None or not math.isfinite(v):
