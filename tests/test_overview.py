@@ -1,0 +1,108 @@
+"""Notebook 00 (data overview) and analysis.present.overview: what a reader sees, in both languages."""
+
+import html
+import json
+
+import pandas as pd
+import pytest
+
+from analysis import paths
+from analysis.data import load_sources
+from conftest import image_count, outputs_text
+
+
+@pytest.mark.notebook
+def test_data_overview_shows_published_figures(run_notebook):
+    nb = run_notebook("00_data_overview", lang="en")
+    text = outputs_text(nb)
+    for phrase in ("over 63 millioner", "nesten 3,4 millioner", "rundt 200 millioner", "(63, 64)", "[3.35, 3.4)"):
+        assert phrase in text
+    assert image_count(nb) == 2
+
+
+@pytest.mark.notebook
+def test_data_overview_in_norwegian_with_whole_sources(run_notebook, tmp_path):
+    nb = run_notebook("00_data_overview", export_dir=str(tmp_path / "out"))
+    text = outputs_text(nb)
+    # headers and values in Norwegian, decimal commas, intervals with their brackets
+    for phrase in ("Forbehold", "Intervall", "millioner meldinger", "nesten", "[23,45; 23,55)", "(63; 64)",
+                   "[x − 0,5·u; x + 0,5·u)"):
+        assert phrase in text, phrase
+    for english in ("figure_id", "low_steps", "growth_percent", "relative_tolerance", "23.45"):
+        assert english not in text, english
+    # every cited source with its whole title and address, as a link (nothing cut with "…")
+    src = load_sources().set_index("source_id").loc["ehelse_meldingsutveksling"]
+    assert f'<a href="{src["url"]}">{src["url"]}</a>' in text
+    assert html.escape(src["title"]) in text
+    assert "…" not in text
+    # the export keeps the machine-readable table: English codes, decimal points, closedness
+    table = pd.read_csv(tmp_path / "out" / "tables" / "00_figures_nb.csv")
+    row = table.set_index("figure_id").loc["frikort_egenandel_2020"]
+    assert (row["qualifier"], row["low"], row["high"], row["low_closed"], row["high_closed"]) == (
+        "exact", 23.45, 23.55, True, False)
+    assert "til nesten 3,4 millioner i 2021" in set(table["wording"])
+
+
+@pytest.mark.notebook
+def test_data_overview_on_a_user_series_says_nothing_about_the_page(run_notebook, tmp_path):
+    p = tmp_path / "synthetic_series.csv"  # synthetic test data, written by hand
+    p.write_text("period,measure,sender,receiver,value,source_id\n"
+                 "2019,total,all,all,201000000,synthetic_test\n2020,total,all,all,193000000,synthetic_test\n"
+                 "2019,sysvak,all,all,4000000,synthetic_test\n2020,sysvak,all,all,5000000,synthetic_test\n",
+                 encoding="utf-8")
+    nb = run_notebook("00_data_overview", data_path=str(p), lang="en")
+    text = outputs_text(nb)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert image_count(nb) == 1
+    for published_only in ("One row per number on the page", "Bars show the printed value",
+                           "The page's chart", "whiskers"):
+        assert published_only not in text, published_only
+    assert "The file has 4 rows from 2019 to 2020" in text
+    assert "SYSVAK (vaccination register)" in text  # readable measure names, not codes
+    assert "394,000,000" in text  # the total's sum 201 000 000 + 193 000 000, grouped in en
+    assert "`synthetic_test`" in text  # a source id that data/sources.csv does not hold is named
+
+
+@pytest.mark.parametrize("stem", ["00_data_overview", "01_reproduce_2021"])
+def test_titles_and_summaries_hold_for_any_data(stem):
+    doc = json.loads((paths.NOTEBOOKS_DIR / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    summary = doc["metadata"]["helsemeldinger"]["summary"]
+    assert set(summary) == {"nb", "en"}
+    assert "of your own" in summary["en"] or "your own file" in summary["en"]  # says what a user file gets
+    for lang in ("nb", "en"):
+        # the page title is the first heading a reader sees: it must not say the data are the published figures
+        first = next("".join(c["source"]) for c in doc["cells"]
+                     if c["cell_type"] == "markdown" and f"lang-{lang}" in c["metadata"].get("tags", []))
+        title = first.splitlines()[0]
+        assert title.startswith("# "), title
+        for claim in ("publisert", "published", "2021 figures", "Tallene for 2021"):
+            assert claim not in title, title
+
+
+def test_series_figure_in_millions_with_readable_labels():
+    from analysis.present.overview import plot_series, series_scale
+
+    frame = pd.DataFrame({  # synthetic: two yearly measures, counts in messages
+        "period": pd.PeriodIndex(["2019", "2020", "2019", "2020"], freq="Y"),
+        "measure": ["total", "total", "plo", "plo"], "sender": ["all", "all", "fastlege", "fastlege"],
+        "receiver": ["all", "all", "kommune", "kommune"], "value": [201e6, 193e6, 1.8e6, 3.4e6]})
+    frame["low"], frame["high"] = frame["value"], frame["value"]
+    assert series_scale(frame["value"])[0] == 1e6
+    assert series_scale(pd.Series([4500.0]))[0] == 1e3 and series_scale(pd.Series([12.0]))[0] == 1.0
+    fig = plot_series(frame, "nb")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "millioner meldinger per år"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Alle medisinske meldinger",
+                                                                  "PLO: fastlege → kommune"]
+    # the lines are drawn in millions: 201e6 / 1e6 = 201
+    assert max(max(line.get_ydata()) for line in ax.get_lines()) == pytest.approx(201)
+    assert ax.yaxis.get_offset_text().get_text() == ""
+
+
+def test_category_labels_keep_words_whole():
+    from analysis.data import load_published
+    from analysis.present.overview import plot_categories
+
+    fig = plot_categories(load_published(), "nb")
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert any("(vaksinasjonsregisteret)" in lab for lab in labels)  # one whole word on its own line
