@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from analysis.present import i18n
-from analysis.decompose import DRIVER_LABELS, HELSEBOKA_REVERSE, Key, _driver_label, driver_names
+from analysis.decompose import DRIVER_LABELS, HELSEBOKA_REVERSE, Key, _driver_label
 from analysis.present.formatting import decimals_for, decimals_with_bounds, interval, number, significant, with_bounds
 from analysis.present.plotting import HATCHES, colors, wrap
 
@@ -530,3 +530,27 @@ def data_line(table: pd.DataFrame, data_path: str, convention: object, lang: str
     return (f"**{words[0]}:** {source} · **{words[1]}:** {table.attrs['start']} → {table.attrs['end']} · "
             f"**{words[2]}:** `{convention}` · **{words[3]}:** {i18n.label(i18n.UNITS, table.attrs['unit'], lang)} · "
             f"**{words[4]}:** {describe_drivers(table.attrs['drivers'], lang)}")
+
+
+# ---------------------------------------------------------------- drivers named in sentences
+
+def _mid_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: 'Svarrapporter' -> 'svarrapporter', 'SYSVAK' unchanged."""
+    first = label.split(" ")[0]
+    return label if len(first) > 1 and first.isupper() else label[:1].lower() + label[1:]
+
+
+def driver_name(driver: str, lang: str = "nb") -> str:
+    """A driver's short name as it reads inside a sentence: 'SYSVAK', 'svarrapporter', 'exemption card/...'."""
+    if driver in DRIVER_LABELS:
+        text = i18n.pick(DRIVER_LABELS[driver], lang)
+    else:
+        text = i18n.label(i18n.MEASURES, driver, lang)
+    return _mid_sentence(text.split(" (")[0])
+
+
+def driver_names(drivers: Sequence[str], lang: str = "nb") -> str:
+    """Drivers' short names joined for a sentence: 'SYSVAK, svarrapporter og frikort/egenandel'."""
+    names = [driver_name(d, lang) for d in drivers]
+    joiner = i18n.pick({"nb": " og ", "en": " and "}, lang)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
