@@ -2,7 +2,7 @@
 
 nb writes a decimal comma, groups thousands with a no-break space and writes the minus sign − (``−1 234,5``);
 en writes a decimal point, groups with a comma and writes a hyphen-minus (``-1,234.5``): the symbols are the
-locales' own, from Babel's copy of the Unicode CLDR (``nb_NO``, ``en``). A missing value is shown as "–". Two styles of number:
+locales' own, from Babel's copy of the Unicode CLDR (the catalogue's ``format.locale``: ``nb_NO``, ``en``). A missing value is shown as "–". Two styles of number:
 
 * :func:`number` with a fixed count of decimals (:func:`decimals_for` picks one from the size and unit),
   used in tables of levels, changes and percentages, and :func:`interval` / :func:`with_bounds` for
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -34,13 +35,13 @@ from analysis.present.catalogue import check_lang, text
 MISSING = "–"
 NBSP = "\u00a0"
 MINUS = "\u2212"  # the typographic minus sign, used by significant()
-LOCALES = {"nb": "nb_NO", "en": "en"}  # Babel locale of each language
 ROUNDING = ("nearest", "down", "up")
 _ON_GRID = 1e-6  # in units of the last shown digit: closer than this to a grid point counts as on it
 
 
+@cache
 def _symbols(lang: str) -> dict[str, str]:
-    locale = LOCALES[check_lang(lang)]
+    locale = text(check_lang(lang), "format.locale")  # the Babel locale of the language
     return {",": get_group_symbol(locale), ".": get_decimal_symbol(locale), "-": get_minus_sign_symbol(locale)}
 
 
