@@ -27,6 +27,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from analysis import paths
 from analysis.pipeline.reports import discover, inspect_parameters
+from analysis.present.catalogue import LANGS
 
 TARGET_RATIO = 1.5
 
@@ -46,15 +47,16 @@ def trivial_copies(notebooks: list[Path], folder: Path) -> list[Path]:
             cell.metadata["tags"] = ["parameters"]
             doc.cells.append(cell)
         doc.cells.append(new_code_cell("print('trivial')"))
-        target = folder / nb.name
+        target = folder / nb.relative_to(nb.parents[1] if nb.parent.name in LANGS else nb.parent)
+        target.parent.mkdir(parents=True, exist_ok=True)  # a notebook kept per language: its language folder
         nbformat.write(doc, target)
         out.append(target)
     return out
 
 
 def build(notebooks_dir: Path, root: Path, jobs: int) -> dict:
-    """Run `python -m analysis.pipeline.reports` on a folder; return wall time, counts and per-report seconds."""
-    cmd = [sys.executable, "-m", "analysis.pipeline.reports", "--notebooks", str(notebooks_dir), "--out", str(root / "out"),
+    """Run `python -m analysis.pipeline` on a folder; return wall time, counts and per-report seconds."""
+    cmd = [sys.executable, "-m", "analysis.pipeline", "--notebooks", str(notebooks_dir), "--out", str(root / "out"),
            "--build", str(root / "build"), "--jobs", str(jobs)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -84,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     notebooks = discover()
-    print(f"helsemeldinger build benchmark: {len(notebooks)} notebooks ({', '.join(p.stem for p in notebooks)})")
+    stems = list(dict.fromkeys(p.stem for p in notebooks))
+    print(f"helsemeldinger build benchmark: {len(stems)} notebooks ({', '.join(stems)}), {len(notebooks)} files")
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform(terse=True)}")
     results: dict[int, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="hm-bench-") as tmp:

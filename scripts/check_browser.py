@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Path(args.report).resolve()
     if not report.exists() and report == DEFAULT_REPORT.resolve():
         print(f"check-browser: {report.name} missing; rendering notebook 00 in nb first", flush=True)
-        subprocess.run([sys.executable, "-m", "analysis.pipeline.reports", "--only", "00_data_overview", "-p", "lang=nb"],
+        subprocess.run([sys.executable, "-m", "analysis.pipeline", "--only", "00_data_overview", "-p", "lang=nb"],
                        check=False)
     if not report.exists():
         print(f"check-browser: {report} does not exist; run `make report` first", file=sys.stderr)
