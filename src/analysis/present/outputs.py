@@ -7,7 +7,8 @@ Synthetic data are marked wherever they go. :func:`analysis.data.load_series` (a
 :func:`mark_synthetic` when a source_id of the loaded rows contains "synthetic" (any case), and clear the mark
 when other data are loaded. While the mark is set, :func:`save_figure` stamps "SYNTETISKE DATA" /
 "SYNTHETIC DATA" onto the figure itself (so it shows inline in the notebook and the HTML page too, not only in
-the PNG and SVG files), and :func:`save_table` writes a first column ``data_note`` = ``synthetic``.
+the PNG and SVG files), and :func:`save_table` writes a first column ``data_note`` = ``synthetic``. The
+stamp's words are the catalogue's ``outputs.stamp`` and ``outputs.stamp_note``.
 
 Alternative text: a figure shown in a notebook after the first :func:`save_figure` call carries its own title
 (suptitle, else the axes titles) as the PNG's ``alt`` text, which the HTML pages use.
@@ -21,14 +22,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis import paths
+from analysis.present.catalogue import LANGS, text
 
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is saved: `import analysis.data` stays light
     from matplotlib.figure import Figure
 
 SYNTHETIC_WORD = "synthetic"
 DATA_NOTE_COLUMN = "data_note"
-STAMP = {"nb": "SYNTETISKE DATA", "en": "SYNTHETIC DATA"}
-STAMP_NOTE = {"nb": "oppdiktede tall til øving", "en": "invented numbers for practice"}
 STAMP_GID = "hm-synthetic-stamp"
 
 _synthetic = False  # set by mark_synthetic(); read by save_figure and save_table
@@ -56,7 +56,7 @@ def synthetic_marked() -> bool:
 def _lang_of(name: str) -> str | None:
     """The language of an output named `<NN>_<what>_<lang>`, or None."""
     suffix = name.rsplit("_", 1)[-1]
-    return suffix if suffix in STAMP else None
+    return suffix if suffix in LANGS else None
 
 
 def stamp_synthetic(fig: Figure, lang: str | None = None) -> Figure:
@@ -66,9 +66,9 @@ def stamp_synthetic(fig: Figure, lang: str | None = None) -> Figure:
     """
     if any(str(t.get_gid()).startswith(STAMP_GID) for t in fig.texts):
         return fig
-    big = STAMP[lang] if lang in STAMP else f"{STAMP['nb']} / {STAMP['en']}"
-    small = (f"{STAMP[lang]}: {STAMP_NOTE[lang]}" if lang in STAMP
-             else f"{STAMP['nb']}: {STAMP_NOTE['nb']} / {STAMP['en']}: {STAMP_NOTE['en']}")
+    langs = [lang] if lang in LANGS else list(LANGS)
+    big = " / ".join(text(x, "outputs.stamp") for x in langs)
+    small = " / ".join(f"{text(x, 'outputs.stamp')}: {text(x, 'outputs.stamp_note')}" for x in langs)
     width_in = fig.get_figwidth()
     size = max(14.0, min(44.0, 72 * width_in * 0.75 / (0.62 * len(big))))  # about 3/4 of the width
     across = fig.text(0.5, 0.5, big, rotation=25, ha="center", va="center", fontsize=size, fontweight="bold",
