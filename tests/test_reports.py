@@ -18,8 +18,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from analysis import paths
-from analysis.pipeline import provenance, render, report_html, reports
 from analysis.errors import DataError
+from analysis.pipeline import provenance, render, report_html, reports
 
 PARAMS = 'data_path = ""\nlang = "nb"\nexport_dir = ""'
 
@@ -215,8 +215,8 @@ def test_kernel_managers_use_unique_unix_sockets():
 # ---------------------------------------------------------------- errors before any kernel starts
 
 def test_unknown_parameter_is_an_error_listing_valid_ones(tmp_path, capsys):
-    ok_notebook(tmp_path / "nb")
-    assert build(tmp_path, tmp_path / "nb", "-p", "langauge=en") == reports.EXIT_USAGE
+    ok_notebook(tmp_path / "notebooks")
+    assert build(tmp_path, tmp_path / "notebooks", "-p", "langauge=en") == reports.EXIT_USAGE
     err = capsys.readouterr().err
     assert "langauge" in err and "['data_path', 'export_dir', 'lang']" in err
     assert not (tmp_path / "out").exists() and not (tmp_path / "build").exists()  # nothing ran
@@ -228,20 +228,20 @@ def test_unknown_parameter_is_an_error_listing_valid_ones(tmp_path, capsys):
     (["--jobs", "0"], "--jobs 0"),
 ])
 def test_bad_arguments_stop_before_running(tmp_path, capsys, args, message):
-    ok_notebook(tmp_path / "nb")
-    assert build(tmp_path, tmp_path / "nb", *args) == reports.EXIT_USAGE
+    ok_notebook(tmp_path / "notebooks")
+    assert build(tmp_path, tmp_path / "notebooks", *args) == reports.EXIT_USAGE
     assert message in capsys.readouterr().err
     assert not (tmp_path / "build").exists()
 
 
 def test_bad_data_file_stops_with_loaders_error_and_leaves_reports(tmp_path, capsys):
-    ok_notebook(tmp_path / "nb")
+    ok_notebook(tmp_path / "notebooks")
     old = tmp_path / "out" / "briefing" / "10_ok_nb.html"
     old.parent.mkdir(parents=True)
     old.write_text("previous good report", encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("period,measure,value\n2020,total,5\n", encoding="utf-8")
-    assert build(tmp_path, tmp_path / "nb", "--data", str(bad)) == reports.EXIT_USAGE
+    assert build(tmp_path, tmp_path / "notebooks", "--data", str(bad)) == reports.EXIT_USAGE
     err = capsys.readouterr().err
     assert "bad.csv: missing column(s) ['sender', 'receiver']" in err
     assert old.read_text(encoding="utf-8") == "previous good report"
@@ -250,9 +250,9 @@ def test_bad_data_file_stops_with_loaders_error_and_leaves_reports(tmp_path, cap
 
 
 def test_list_shows_parameters_with_defaults(tmp_path, capsys):
-    ok_notebook(tmp_path / "nb")
-    plain_notebook(tmp_path / "nb")
-    assert build(tmp_path, tmp_path / "nb", "--list") == 0
+    ok_notebook(tmp_path / "notebooks")
+    plain_notebook(tmp_path / "notebooks")
+    assert build(tmp_path, tmp_path / "notebooks", "--list") == 0
     out = capsys.readouterr().out
     assert re.search(r'^10_ok\n  data_path  = ""\s+\(str\)\n  lang       = "nb"\s+\(str\)', out, re.MULTILINE), out
     assert "30_plain\n  (no parameters)" in out
@@ -262,7 +262,7 @@ def test_list_shows_parameters_with_defaults(tmp_path, capsys):
 # ---------------------------------------------------------------- batches of small notebooks
 
 def test_batch_writes_both_audiences_languages_index_and_footer(tmp_path, capsys):
-    nbdir = tmp_path / "nb"
+    nbdir = tmp_path / "notebooks"
     ok_notebook(nbdir)
     plain_notebook(nbdir)
     data = synthetic_series(tmp_path / "synthetic_series.csv")
@@ -306,7 +306,7 @@ def test_batch_writes_both_audiences_languages_index_and_footer(tmp_path, capsys
 
 
 def test_failing_notebook_keeps_previous_html_and_batch_exits_nonzero(tmp_path, capsys):
-    nbdir = tmp_path / "nb"
+    nbdir = tmp_path / "notebooks"
     ok_notebook(nbdir)
     failing_notebook(nbdir)
     out = tmp_path / "out"
@@ -394,7 +394,8 @@ def export_notebook(folder: Path, stem: str = "10_export") -> Path:
         ("md", "# Eksport\n\nEn figur og en tabell."),
         ("code", EXPORT_PARAMS, ["parameters"]),
         ("code", "import matplotlib.pyplot as plt\n"
-                 "from analysis import data as hd, outputs\n"
+                 "from analysis import data as hd\n"
+                 "from analysis.present import outputs\n"
                  "frame = hd.load_data(data_path)\n"
                  "what = 'series' if data_path else 'published'\n"
                  "fig, ax = plt.subplots(figsize=(4, 3))\n"
@@ -526,7 +527,7 @@ def test_user_data_gets_its_own_folder_and_stale_outputs_are_removed(tmp_path, m
     top = tmp_path / "reports"
     monkeypatch.setattr(paths, "REPORTS_DIR", top)
     monkeypatch.setattr(paths, "EXECUTED_DIR", tmp_path / "build" / "executed")
-    nbdir = tmp_path / "nb"
+    nbdir = tmp_path / "notebooks"
     export_notebook(nbdir)
     data = synthetic_series(tmp_path / "my synthetic.csv")
     cli = ["--notebooks", str(nbdir), "--jobs", "2"]
@@ -585,7 +586,7 @@ def test_user_data_gets_its_own_folder_and_stale_outputs_are_removed(tmp_path, m
 
 
 def test_stale_removal_spares_failed_notebooks_and_shared_numbers(tmp_path, capsys):
-    nbdir = tmp_path / "nb"
+    nbdir = tmp_path / "notebooks"
     ok_notebook(nbdir)
     failing_notebook(nbdir)
     ok_notebook(nbdir, "40_twin_a")

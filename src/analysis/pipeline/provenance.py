@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import __version__, paths
-from analysis.present.i18n import pick
+from analysis.present import catalogue
+from analysis.present.formatting import localise
 
 # Code run in the kernel before anything else (fill in with HOOK_SOURCE.format(roots=[folders],
 # write_roots=[folders])): record every regular file opened for reading below one of `roots` in `_hm_opened`,
@@ -161,36 +162,32 @@ def build_time(now: dt.datetime | None = None) -> str:
     return now.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def convention_rules(spec: object) -> tuple[str, tuple[str, ...]]:
-    """Return the convention's name and one line per qualifier (e.g. "exact [x-0.5·u, x+0.5·u)")."""
+def convention_rules(spec: object, lang: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """Return the convention's name and one line per qualifier: as codes ("exact [x-0.5·u, x+0.5·u)") without
+    `lang`, else in `lang`'s words and number symbols (nb: "(uten forbehold) [x−0,5·u; x+0,5·u)")."""
     from analysis.intervals import get_convention
 
     conv = get_convention(spec if isinstance(spec, str) and spec else None)
-    rows = conv.describe()
-    lines = tuple(f"{q} {i}" for q, i in zip(rows["qualifier"], rows["interval"], strict=True))
+    if lang is None:
+        rows = conv.describe()
+        lines = tuple(f"{q} {i}" for q, i in zip(rows["qualifier"], rows["interval"], strict=True))
+        if conv.rel_tol:
+            lines += (f"± {conv.rel_tol:g}·x",)
+        return conv.name, lines
+    catalogue.check_lang(lang)
+    sep = "; " if localise(".", lang) == "," else ", "  # a decimal comma cannot also separate the ends
+
+    def end(steps: float) -> str:
+        return "x" if steps == 0 else f"x{localise(f'{steps:+g}', lang)}·u"
+
+    lines = tuple(
+        f"{catalogue.label(lang, 'qualifier', q)} {'[' if r.low_closed else '('}{end(r.low)}{sep}"
+        f"{end(r.high)}{']' if r.high_closed else ')'}"
+        for q, r in conv.rules.items()
+    )
     if conv.rel_tol:
-        lines += (f"± {conv.rel_tol:g}·x",)
+        lines += (f"± {localise(f'{conv.rel_tol:g}', lang)}·x",)
     return conv.name, lines
-
-
-_LABELS = {
-    "heading": {"nb": "Kilde og bygg", "en": "Provenance"},
-    "notebook": {"nb": "Notatbok", "en": "Notebook"},
-    "package": {"nb": "Pakke", "en": "Package"},
-    "commit": {"nb": "Git-commit", "en": "Git commit"},
-    "no_git": {"nb": "ukjent (ikke en git-klon)", "en": "unknown (not a git clone)"},
-    "dirty": {"nb": "med ulagrede endringer i sporede filer", "en": "with uncommitted changes to tracked files"},
-    "data": {"nb": "Datafiler lest (sha256)", "en": "Data files read (sha256)"},
-    "no_data": {"nb": "ingen datafiler lest", "en": "no data files read"},
-    "bytes": {"nb": "byte", "en": "bytes"},
-    "parameters": {"nb": "Parametere", "en": "Parameters"},
-    "convention": {"nb": "Intervallkonvensjon", "en": "Interval convention"},
-    "convention_note": {
-        "nb": "tall x oppgitt med steg u (siste oppgitte siffer) leses som intervallene",
-        "en": "a figure x printed with step u (its last stated digit) is read as the intervals",
-    },
-    "built": {"nb": "Bygget", "en": "Built"},
-}
 
 
 def _param_text(name: str, value: object) -> str:
@@ -199,39 +196,51 @@ def _param_text(name: str, value: object) -> str:
     return f"{name} = {value!r}"
 
 
+def _localised_rules(prov: Provenance, lang: str) -> tuple[str, ...]:
+    """The footer's convention lines in `lang`; the recorded lines when the convention cannot be looked up."""
+    from analysis.errors import DataError
+
+    try:
+        name, rules = convention_rules(prov.convention, lang)
+    except DataError:
+        return prov.convention_rules
+    return rules if name == prov.convention else prov.convention_rules
+
+
 def footer_html(prov: Provenance, lang: str = "nb") -> str:
     """Return the provenance footer of one report as an HTML <footer> element, labelled in `lang`."""
     e = html.escape
-
-    def lab(key: str) -> str:
-        return e(pick(_LABELS[key], lang))
-
+    t = catalogue.text
+    catalogue.check_lang(lang)
     if prov.git_commit:
-        commit = f"<code>{e(prov.git_commit)}</code>" + (f" ({lab('dirty')})" if prov.git_dirty else "")
+        dirty = f" ({e(t(lang, 'pages.provenance.dirty'))})" if prov.git_dirty else ""
+        commit = f"<code>{e(prov.git_commit)}</code>{dirty}"
     else:
-        commit = lab("no_git")
+        commit = e(t(lang, "pages.provenance.no_git"))
     if prov.data_files:
+        size = e(t(lang, "pages.provenance.bytes"))
         files = "<ul>" + "".join(
-            f"<li><code>{e(f.path)}</code> ({f.size} {lab('bytes')})<br>"
+            f"<li><code>{e(f.path)}</code> ({f.size} {size})<br>"
             f"sha256 <code class=\"hm-sha256\">{e(f.sha256)}</code></li>"
             for f in prov.data_files
         ) + "</ul>"
     else:
-        files = lab("no_data")
+        files = e(t(lang, "pages.provenance.no_data"))
     params = "<br>".join(f"<code>{e(_param_text(k, v))}</code>" for k, v in sorted(prov.parameters.items()))
-    rules = "; ".join(e(r) for r in prov.convention_rules)
+    rules = "".join(f"<br>{e(r)}" for r in _localised_rules(prov, lang))  # one line per qualifier
+    note = e(t(lang, "pages.provenance.convention_note"))
     rows = [
-        ("notebook", f"<code>{e(prov.notebook)}</code>"),
-        ("package", f"helsemeldinger {e(prov.package_version)}"),
-        ("commit", commit),
-        ("data", files),
-        ("parameters", params or "–"),
-        ("convention", f"<code>{e(prov.convention)}</code>: {lab('convention_note')} {rules}"),
-        ("built", f"<time datetime=\"{e(prov.build_time)}\">{e(prov.build_time)}</time>"),
+        (t(lang, "pages.provenance.notebook"), f"<code>{e(prov.notebook)}</code>"),
+        (t(lang, "pages.provenance.package"), f"helsemeldinger {e(prov.package_version)}"),
+        (t(lang, "pages.provenance.commit"), commit),
+        (t(lang, "pages.provenance.data"), files),
+        (t(lang, "pages.provenance.parameters"), params or "–"),
+        (t(lang, "pages.provenance.convention"), f"<code>{e(prov.convention)}</code>: {note}:{rules}"),
+        (t(lang, "pages.provenance.built"), f"<time datetime=\"{e(prov.build_time)}\">{e(prov.build_time)}</time>"),
     ]
-    body = "".join(f"<dt>{lab(k)}</dt><dd>{v}</dd>" for k, v in rows)
-    return (f'<footer class="hm-provenance" id="provenance"><h2>{lab("heading")}</h2>'
-            f"<dl>{body}</dl></footer>")
+    body = "".join(f"<dt>{e(label)}</dt><dd>{value}</dd>" for label, value in rows)
+    heading = e(t(lang, "pages.provenance.heading"))
+    return f'<footer class="hm-provenance" id="provenance"><h2>{heading}</h2><dl>{body}</dl></footer>'
 
 
 def make_provenance(

@@ -11,9 +11,12 @@ the other kind of data does not show there as dead code), ``lang-nb`` / ``lang-e
 file for both languages: the cell appears only in that language's pages), ``remove-cell``, ``remove-input``,
 ``remove-output``. A briefing page also leaves out stderr output
 (warnings). A figure's alternative text can be given with
-``display(fig, metadata={"image/png": {"alt": "..."}})``; a figure shown after :func:`analysis.present.outputs.save_figure`
-was first called carries its own title; otherwise a generic text in the page's language is used.
-A page built from synthetic data starts with a banner saying so (:data:`SYNTHETIC_BANNER`).
+``display(fig, metadata={"image/png": {"alt": "..."}})``; a figure shown after
+:func:`analysis.present.outputs.save_figure` was first called carries its own title; otherwise a generic
+text in the page's language is used.
+A page built from synthetic data starts with a banner saying so (:func:`synthetic_banner`). Every word these
+pages add (banner, alternative text, provenance footer, the index) comes from the message catalogue
+(``messages/<lang>/pages.toml``).
 The title of a page is the first ``#`` or ``##`` heading a reader sees; its one-line summary is the
 notebook metadata ``helsemeldinger.summary`` (text or ``{"nb": ..., "en": ...}``), else the first sentence
 after the title.
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import nbformat
 
+from analysis.present import catalogue
 from analysis.present.catalogue import LANGS
 
 TEMPLATE_NAME = "helsemeldinger.html.j2"
@@ -90,13 +94,6 @@ alt="{{ (output.metadata.get('image/png', {}).get('alt') or resources.hm_image_a
 </body>
 {% endblock body_footer %}
 """
-# Alternative text for a figure without its own (give one with display(fig, metadata={"image/png": {"alt": ...}})).
-IMAGE_ALT = {"nb": "Figur: se teksten rundt for hva den viser", "en": "Figure: the surrounding text says what it shows"}
-# The banner at the top of every page (and the index) built from synthetic data (see analysis.present.outputs).
-SYNTHETIC_BANNER = {
-    "nb": "SYNTETISKE DATA – oppdiktede tall til øving, ikke ekte meldingstall",
-    "en": "SYNTHETIC DATA – invented numbers for practice, not real message counts",
-}
 # Tags a notebook author can put on cells (the usual Jupyter Book / nbconvert names).
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "hm-provenance"}
 REMOVE_INPUT_TAGS = {"remove-input", "remove_input", "hide-input"}
@@ -221,7 +218,7 @@ def export_html(
         "hm_audience": "teaching" if with_code else "briefing",
         "hm_built": built,
         "hm_style": STYLE + STYLE_SYNTHETIC,
-        "hm_image_alt": IMAGE_ALT.get(lang or "en", IMAGE_ALT["en"]),
+        "hm_image_alt": image_alt(lang),
         "hm_banner": synthetic_banner(lang) if synthetic else "",
         "hm_synthetic": "true" if synthetic else "false",
     }
@@ -229,10 +226,15 @@ def export_html(
     return body
 
 
+def image_alt(lang: str | None = None) -> str:
+    """Return the alternative text of a figure that has none of its own, in `lang` (English when None)."""
+    return catalogue.text(catalogue.check_lang(lang or "en"), "pages.figure.alt")
+
+
 def synthetic_banner(lang: str | None = None) -> str:
     """Return the synthetic-data banner as HTML: in `lang`, or in every language when it is None."""
-    langs = [lang] if lang in SYNTHETIC_BANNER else list(SYNTHETIC_BANNER)
-    lines = "".join(f'<p lang="{x}">{html.escape(SYNTHETIC_BANNER[x])}</p>' for x in langs)
+    langs = [catalogue.check_lang(lang)] if lang else list(LANGS)
+    lines = "".join(f'<p lang="{x}">{html.escape(catalogue.text(x, "pages.synthetic.banner"))}</p>' for x in langs)
     return f'<div class="hm-synthetic" role="note">{lines}</div>'
 
 
@@ -435,6 +437,31 @@ footer { margin-top: 2rem; font-size: 0.8rem; color: #444; border-top: 2px solid
 """
 
 
+def bilingual(msgid: str, /, **values: object) -> str:
+    """Return message `msgid` in every language, joined by " / " (the index page is for readers of both)."""
+    return " / ".join(catalogue.text(lang, msgid, **values) for lang in LANGS)
+
+
+def inline_html(text: str) -> str:
+    """Return catalogue text as HTML: escaped, with `backticked` parts as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def index_footer(version: str, commit: str | None, dirty: bool | None, data_path: str = "",
+                 data_sha256: str = "", built: str = "") -> str:
+    """Return the footer of an index page: package version, commit, the data (a file with its sha256, or the
+    published figures) and the build time, in both languages."""
+    e = html.escape
+    if data_path:
+        data = f"<code>{e(data_path)}</code>" + (f" (sha256 <code>{e(data_sha256)}</code>)" if data_sha256 else "")
+    else:
+        data = f"{e(bilingual('pages.index.published_data'))} (<code>data/</code>)"
+    changes = f" (+ {e(bilingual('pages.index.changes'))})" if dirty else ""
+    return (f'<footer class="hm-provenance">helsemeldinger {e(version)} · commit '
+            f"<code>{e(commit or 'unknown')}</code>{changes} · data: {data} · "
+            f"{e(bilingual('pages.index.built'))} <time>{e(built)}</time></footer>")
+
+
 def index_html(
     entries: list[Mapping[str, str]],
     figures: list[str],
@@ -450,21 +477,23 @@ def index_html(
 ) -> str:
     """Return an index page: one row per report (title, one-line summary, language, both audiences).
 
-    `data_name` (the file name of a user's data) makes it the index of reports on that file; `synthetic`
-    puts the synthetic-data banner on top; `data_sets` lists report sets on users' files (href, name, path,
-    built, synthetic) in folders below; `up` links back to the index of the published reports.
+    Its words are in both languages, side by side (catalogue ids ``pages.index.*``). `data_name` (the file
+    name of a user's data) makes it the index of reports on that file; `synthetic` puts the synthetic-data
+    banner on top; `data_sets` lists report sets on users' files (href, name, path, built, synthetic) in
+    folders below; `up` links back to the index of the published reports.
     """
     e = html.escape
-    synthetic_label = ('<br><span class="hm-synthetic-label">SYNTETISKE DATA / SYNTHETIC DATA</span>')
+
+    def both(msgid: str, **values: object) -> str:
+        return e(bilingual(msgid, **values))
+
+    synthetic_label = f'<br><span class="hm-synthetic-label">{both("pages.synthetic.label")}</span>'
     rows = []
     for ent in entries:
-        stale = (
-            '<br><span class="hm-stale">Siste bygg feilet; dette er forrige versjon. '
-            "/ The last build failed; this is the previous version.</span>"
-            if ent.get("stale") else ""
-        )
+        stale = f'<br><span class="hm-stale">{both("pages.index.stale")}</span>' if ent.get("stale") else ""
         fake = synthetic_label if ent.get("synthetic") else ""
-        teaching = f'<a href="{e(ent["teaching"])}">kode / code</a>' if ent.get("teaching") else "–"
+        teaching = (f'<a href="{e(ent["teaching"])}">{both("pages.index.code_link")}</a>'
+                    if ent.get("teaching") else "–")
         rows.append(
             f"<tr><td><a href=\"{e(ent['briefing'])}\">{e(ent['title'])}</a>{fake}{stale}</td>"
             f"<td>{e(ent.get('summary', ''))}</td><td>{e(ent.get('lang', '') or '–')}</td>"
@@ -478,28 +507,34 @@ def index_html(
         return '<ul class="hm-files">' + "".join(
             f'<li><a href="{e(folder)}/{e(n)}">{e(n)}</a></li>' for n in names) + "</ul>"
 
+    def paragraph(msgid: str) -> str:
+        """The message in nb, then in English in italics, as one paragraph."""
+        nb, *others = (inline_html(catalogue.text(lang, msgid)) for lang in LANGS)
+        return nb + "".join(f'<br>\n<i lang="{lang}">{t}</i>' for lang, t in zip(LANGS[1:], others, strict=True))
+
     sets = ""
     if data_sets:
+        built_word = both("pages.index.built")
         items = "".join(
             f'<li><a href="{e(d["href"])}">{e(d["name"])}</a> (<code>{e(d.get("path", ""))}</code>'
-            f'{", bygget / built <time>" + e(d["built"]) + "</time>" if d.get("built") else ""})'
+            f'{f", {built_word} <time>" + e(d["built"]) + "</time>" if d.get("built") else ""})'
             f'{synthetic_label if d.get("synthetic") else ""}</li>'
             for d in data_sets)
-        sets = (f'<h2>Rapporter på egne data / reports on your own data</h2>\n<p>Bygget med '
-                f'<code>--data</code>, hver i sin egen mappe; tallene er ikke de publiserte. / Built with '
-                f'<code>--data</code>, each in a folder of its own; the numbers are not the published ones.</p>\n'
+        sets = (f'<h2>{both("pages.index.own_sets")}</h2>\n<p>{paragraph("pages.index.own_sets_intro")}</p>\n'
                 f'<ul>{items}</ul>\n')
     if data_name:
-        heading = f"helsemeldinger: rapporter på / reports on {data_name}"
-        intro_data = (f"<p><strong>Data: <code>{e(data_path or data_name)}</code></strong> – en egen datafil, ikke "
-                      "de publiserte tallene. / a data file of its own, not the published figures.</p>\n")
+        heading = f"helsemeldinger: {bilingual('pages.index.title_data', name=data_name)}"
+        intro_data = (f"<p><strong>Data: <code>{e(data_path or data_name)}</code></strong> – "
+                      f"{both('pages.index.data_own')}</p>\n")
     else:
-        heading = "helsemeldinger: rapporter / reports"
+        heading = f"helsemeldinger: {bilingual('pages.index.title')}"
         intro_data = ""
     banner = synthetic_banner(None) if synthetic else ""
-    up_link = f'<p><a href="{e(up)}">← publiserte rapporter / published reports</a></p>\n' if up else ""
+    up_link = f'<p><a href="{e(up)}">← {both("pages.index.back")}</a></p>\n' if up else ""
+    columns = "".join(f"<th>{both(f'pages.index.col_{c}')}</th>"
+                      for c in ("report", "summary", "lang", "code", "notebook", "built"))
     return f"""<!DOCTYPE html>
-<html lang="nb">
+<html lang="{LANGS[0]}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
@@ -514,22 +549,16 @@ def index_html(
 <main>
 {banner}{up_link}<h1>{e(heading)}</h1>
 {intro_data}
-<p>Elektroniske meldinger i helsenettet. Hver rapport finnes uten kode (til lesere: <code>briefing/</code>) og
-med kode (til undervisning: <code>teaching/</code>), på bokmål (nb) og engelsk (en). Hver rapport sier nederst
-hvilke data, parametere og hvilken versjon den er bygget fra.<br>
-<i>Electronic messages on the Norwegian health network. Each report comes without code (for readers:
-<code>briefing/</code>) and with code (for teaching: <code>teaching/</code>), in Norwegian (nb) and English (en).
-Each report ends with the data, parameters and version it was built from.</i></p>
+<p>{paragraph("pages.index.intro")}</p>
 <table>
-<thead><tr><th>Rapport / report</th><th>Sammendrag / summary</th><th>Språk / language</th>
-<th>Med kode / with code</th><th>Notatbok / notebook</th><th>Bygget / built</th></tr></thead>
+<thead><tr>{columns}</tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody>
 </table>
-<h2>Figurer / figures (PNG, SVG)</h2>
+<h2>{both("pages.index.figures")} (PNG, SVG)</h2>
 {file_list(figures, "figures")}
-<h2>Tabeller / tables (CSV, UTF-8)</h2>
+<h2>{both("pages.index.tables")} (CSV, UTF-8)</h2>
 {file_list(tables, "tables")}
 {sets}{footer}
 </main>
