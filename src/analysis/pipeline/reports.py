@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import html
 import json
 import re
 import sys
@@ -331,7 +330,7 @@ def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], buil
     (out_dir/.index-state.json) so :func:`refresh_index` can write it again later.
     """
     from analysis.pipeline.provenance import display_path, sha256_file
-    from analysis.pipeline.report_html import index_html, read_meta, write_atomic
+    from analysis.pipeline.report_html import index_footer, index_html, read_meta, write_atomic
 
     names = {nb.name for nb in notebooks}
     lang_order = {lang: i for i, lang in enumerate(LANGS)}
@@ -357,15 +356,8 @@ def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], buil
     tables = sorted(p.name for p in (out_dir / "tables").glob("*.csv"))
     git, dirty = commit
     data_shown = display_path(data) if data else ""
-    data_text = (f"<code>{html.escape(data_shown)}</code> (sha256 <code>{sha256_file(data)}</code>)"
-                 if data and data.is_file() else
-                 f"<code>{html.escape(data_shown)}</code>" if data else
-                 "publiserte tall / published figures (<code>data/</code>)")
-    footer = (
-        f'<footer class="hm-provenance">helsemeldinger {__version__} · commit '
-        f"<code>{html.escape(git or 'unknown')}</code>{' (+ endringer / changes)' if dirty else ''}"
-        f" · data: {data_text} · bygget / built <time>{html.escape(built)}</time></footer>"
-    )
+    digest = sha256_file(data) if data and data.is_file() else ""
+    footer = index_footer(__version__, git, dirty, data_shown, digest, built)
     up = ""
     if out_dir.parent.name == USER_DATA_FOLDER and (out_dir.parent.parent / "index.html").exists():
         up = "../../index.html"
