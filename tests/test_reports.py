@@ -614,3 +614,62 @@ def test_stale_removal_spares_failed_notebooks_and_shared_numbers(tmp_path, caps
         assert (out / name).exists() == kept, name
     assert (out / "briefing/10_ok_nb.html").exists() and (out / "briefing/40_twin_a_nb.html").exists()
     assert "removed (not written by this run): briefing/10_ok.html" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- data_path from the root or the notebook's folder
+
+def test_relative_data_path_is_found_from_the_notebooks_folder(tmp_path, monkeypatch):
+    """JupyterLab runs the kernel in notebooks/<lang>/: `../../data/...` typed there must work."""
+    from analysis import data as hd
+
+    (tmp_path / "mine" / "data").mkdir(parents=True)
+    series = synthetic_series(tmp_path / "mine" / "data" / "series.csv")
+    here = tmp_path / "mine" / "notebooks" / "nb"
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    relative = "../../data/series.csv"
+    assert not (paths.PROJ_ROOT / relative).exists()  # not there from the project root
+    assert paths.resolve_existing(relative) == series.resolve()
+    frame = hd.load_series(relative)
+    assert list(frame["source_id"].unique()) == ["synthetic_test"] and len(frame) == 4
+    assert len(hd.load_data(relative)) == 4
+    # from the project root first: the published file is found from any folder
+    published = "data/published/ehelsemonitor_2021.csv"
+    assert paths.resolve_existing(published) == paths.PUBLISHED_CSV
+    assert len(hd.load_data(published)) == len(hd.load_data(""))
+    # a file at both places: the project root's wins (the rule the README states)
+    (here / "data" / "published").mkdir(parents=True)
+    (here / published).write_text("not the published file\n", encoding="utf-8")
+    assert paths.resolve_existing(published) == paths.PUBLISHED_CSV
+    # absolute paths are returned as given
+    assert paths.resolve_existing(series) == series
+
+
+def test_missing_relative_data_path_says_how_paths_are_resolved(tmp_path, monkeypatch):
+    from analysis import data as hd
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError) as info:
+        hd.load_series("../data/nope.csv")
+    message = str(info.value)
+    assert "\n" not in message  # one line
+    assert message.startswith("../data/nope.csv: file not found (user series)")
+    assert f"taken from the project root ({paths.PROJ_ROOT})" in message
+    assert f"notebook's (current) folder ({tmp_path})" in message
+    assert f"tried {paths.PROJ_ROOT / '../data/nope.csv'} and {tmp_path / '../data/nope.csv'}" in message
+    with pytest.raises(DataError, match=r"nope\.csv: file not found \(data file\); a relative path"):
+        hd.load_data("nope.csv")
+    with pytest.raises(DataError, match="file not found"):  # an absolute path: the loader's own message
+        hd.load_series(tmp_path / "nope.csv")
+
+
+def test_command_line_data_is_taken_from_the_current_folder(tmp_path, monkeypatch):
+    """--data keeps its rule: relative to the folder the command runs in, even when the project has that path."""
+    here = tmp_path / "work"
+    (here / "data").mkdir(parents=True)
+    synthetic_series(here / "data" / "sources.csv")
+    monkeypatch.chdir(here)
+    path, synthetic = reports.load_checked("data/sources.csv")  # the project also has data/sources.csv
+    assert path == here / "data" / "sources.csv" and synthetic
+    with pytest.raises(DataError, match="file not found"):
+        reports.load_checked("data/published/ehelsemonitor_2021.csv")  # only from the project root: refused

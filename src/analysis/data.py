@@ -193,7 +193,7 @@ _PUBLISHED_SCHEMA = pa.DataFrameSchema(
 
 def load_sources(path: str | Path | None = None) -> pd.DataFrame:
     """Return data/sources.csv: one row per source with source_id, publisher, title, url, published, notes."""
-    p = paths.resolve(path) if path else paths.SOURCES_CSV
+    p = paths.resolve_existing(path, "sources table") if path else paths.SOURCES_CSV
     frame = _read_text_table(p, "sources table")
     _check_columns(frame, p, ["source_id", "publisher", "title", "url", "published", "notes"], [])
     return frame
@@ -211,7 +211,7 @@ def _check_source_ids(frame: pd.DataFrame, p: Path) -> None:
 
 def load_published(path: str | Path | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Return every published figure with `low` and `high` bounds from the interval convention."""
-    p = paths.resolve(path) if path else paths.PUBLISHED_CSV
+    p = paths.resolve_existing(path, "published figures") if path else paths.PUBLISHED_CSV
     frame = _read_text_table(p, "published figures")
     _check_columns(frame, p, PUBLISHED_COLUMNS, [])
     out = frame.copy()
@@ -229,7 +229,7 @@ def load_published(path: str | Path | None = None, convention: str | Convention 
 
 def load_context(scope: str | None = "national", path: str | Path | None = None) -> pd.DataFrame:
     """Return the context figures (all, or those of one `scope` such as "national") with bounds."""
-    p = paths.resolve(path) if path else paths.CONTEXT_CSV
+    p = paths.resolve_existing(path, "context figures") if path else paths.CONTEXT_CSV
     frame = _read_text_table(p, "context figures")
     out = frame.copy()
     for col in ("value", "step"):
@@ -325,7 +325,7 @@ def _parse_periods(frame: pd.DataFrame, p: Path) -> pd.Series:
 
 def load_series(path: str | Path, convention: str | Convention | None = None) -> pd.DataFrame:
     """Return a user's series (CSV or .xlsx in the tidy schema) validated, with `low` and `high` bounds."""
-    p = paths.resolve(path)
+    p = paths.resolve_existing(path, "user series")
     frame = _read_text_table(p, "user series")
     _check_columns(frame, p, SERIES_REQUIRED, SERIES_OPTIONAL)
     for col in ("measure", "sender", "receiver"):
@@ -392,7 +392,7 @@ def load_data(path: str | Path | None = None, convention: str | Convention | Non
     """Load either the published figures or a user's series, telling them apart by their columns."""
     if not path:
         return _note_synthetic(load_published(None, convention))
-    p = paths.resolve(path)
+    p = paths.resolve_existing(path)
     if p.suffix.lower() == ".csv" and p.exists():
         header = p.read_bytes().split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
         if "figure_id" in header and "wording" in header:

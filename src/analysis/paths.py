@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from analysis.errors import DataError
+
 PROJ_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJ_ROOT / "data"
 PUBLISHED_DIR = DATA_DIR / "published"
@@ -19,3 +21,21 @@ def resolve(path: str | Path) -> Path:
     """Return `path` as an absolute path; a relative path is taken from the project root."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else PROJ_ROOT / p
+
+
+def resolve_existing(path: str | Path, what: str = "data file") -> Path:
+    """Return the file a relative `path` names, taken from the project root, else (when it is not there) from the
+    current folder, which in JupyterLab is the notebook's folder; raise a DataError naming both when neither has
+    it. An absolute path is returned as it is (the loader says if it is missing)."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    from_root, from_here = PROJ_ROOT / p, Path.cwd() / p
+    if from_root.exists():
+        return from_root
+    if from_here.exists():
+        return from_here.resolve()
+    raise DataError(
+        f"{path}: file not found ({what}); a relative path is taken from the project root ({PROJ_ROOT}) or "
+        f"from the notebook's (current) folder ({Path.cwd()}); tried {from_root} and {from_here}"
+    )
