@@ -32,17 +32,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from analysis.present import i18n
 from analysis.claims import bound, bound_ends, variable
 from analysis.data import is_published, levels
 from analysis.errors import DataError
-from analysis.present.formatting import decimals_with_bounds, interval, number, significant
 from analysis.intervals import Convention, add_bounds
+from analysis.results import Note, note
 
 Key = tuple[str, str, str]
 Objective = dict[str, float]
@@ -61,88 +60,33 @@ HELSEBOKA_REVERSE: Key = ("plo", "kommune", "fastlege")
 # counterfactual with it excluded as well.
 PANDEMIC_DRIVERS: tuple[str, ...] = ("sysvak", "svarrapporter")
 
-# Row labels. The page says the GP -> municipality growth is "i hovedsak" (mainly) Helseboka, so the flow's
-# change is an upper end for Helseboka. `other` (the total minus the drivers) is, for the default drivers, the
-# same quantity notebook 01 calls the unexplained part of the total change (analysis.claims.NAMED_CHANGES);
-# with one driver per measure of a user's file it is the messages in no measure, 01's "other messages".
-DRIVER_LABELS: dict[str, dict[str, str]] = {
-    "sysvak": i18n.MEASURES["sysvak"],
-    "svarrapporter": i18n.MEASURES["svarrapporter"],
-    "frikort": i18n.MEASURES["frikort_egenandel"],
-    "helseboka": {"nb": "PLO fastlege → kommune (Helseboka: høyst hele endringen)",
-                  "en": "PLO GP → municipality (Helseboka: at most all of it)"},
-    "helseboka_both": {"nb": "PLO fastlege ↔ kommune (Helseboka: høyst hele endringen)",
-                       "en": "PLO GP ↔ municipality (Helseboka: at most all of it)"},
-    "other": {"nb": "Uforklart del av endringen i totalen", "en": "Unexplained part of the total change"},
-    "other_measures": i18n.MEASURES["other"],
-    "total": {"nb": "Totalt", "en": "Total"},
-}
+# Row labels, as codes in the `label` column (the words are in the presentation layer's catalogue). The page
+# says the GP -> municipality growth is "i hovedsak" (mainly) Helseboka, so the flow's change is an upper end
+# for Helseboka: `helseboka` / `helseboka_both` (with the reverse flow) on the published figures; on a user's
+# series, which only has the flow itself, `plo_flow` / `plo_flow_both`. `other` (the total minus the drivers)
+# is, for the default drivers, the same quantity notebook 01 calls the unexplained part of the total change
+# (analysis.claims.NAMED_CHANGES); with one driver per measure of a user's file it is `other_measures`, the
+# messages in no measure (01's "other messages"). Any other driver's label code is its name.
+LABEL_CODES = ("sysvak", "svarrapporter", "frikort", "helseboka", "helseboka_both", "plo_flow", "plo_flow_both",
+               "other", "other_measures", "total")
 # What a row's point values are: arithmetic on the printed figures, a model point (a level the code chose
 # because the page's figures rule the printed one out), or the values of a user's file.
 POINT_BASIS = ("printed", "model", "data")
 
-# Notes in the table, in both languages (the `note` column is in the `lang` asked for).
-NOTES: dict[str, dict[str, str]] = {
-    "not_fit": {
-        "en": "printed {value} ({period}) does not fit the other figures on the page, which allow {range} "
-              "(given the points chosen before it); model point = the middle, {mid}",
-        "nb": "trykt {value} ({period}) passer ikke med de andre tallene på siden, som tillater {range} "
-              "(gitt punktene valgt før); modellert punkt = midten, {mid}",
-    },
-    "open_end": {
-        "en": "'{wording}' enters as the printed {value}, the open end of its interval",
-        "nb": "«{wording}» regnes som det trykte {value}, det åpne endepunktet i intervallet",
-    },
-    "skipped": {
-        "en": "default driver(s) {names} not in the file: skipped",
-        "nb": "standarddriver(e) {names} finnes ikke i filen: utelatt",
-    },
-    "per_measure": {
-        "en": "none of the default drivers is in the file: one driver per measure",
-        "nb": "ingen av standarddriverne finnes i filen: én driver per measure",
-    },
-    "sum_total": {
-        "en": "the file has no measure 'total': the total is the sum of all rows of each period",
-        "nb": "filen har ikke measure 'total': totalen er summen av alle rader i hver periode",
-    },
-    "no_reverse": {
-        "en": "include_reverse_helseboka: {key} is not in the data; not added",
-        "nb": "include_reverse_helseboka: {key} finnes ikke i dataene; ikke lagt til",
-    },
-    "no_row": {
-        "en": "no row for {key} in {period}: counted as 0 messages (add the row if it was not 0)",
-        "nb": "ingen rad for {key} i {period}: regnet som 0 meldinger (legg til raden hvis tallet ikke var 0)",
-    },
-    "other": {
-        "en": "levels: the total minus every driver; its change is the part of the total change the drivers do "
-              "not explain, bounded jointly",
-        "nb": "nivåene: totalen minus alle driverne; endringen er den delen av endringen i totalen driverne ikke "
-              "forklarer, avgrenset samlet",
-    },
-    "other_measures": {
-        "en": "the total minus every measure of the file (messages in no measure), bounded jointly",
-        "nb": "totalen minus alle measures i filen (meldinger som ikke er i noen measure), avgrenset samlet",
-    },
-    "undefined": {
-        "en": "{what} undefined: its base ({base}) is zero, or can be zero or change sign",
-        "nb": "{what} udefinert: grunnlaget ({base}) er null, eller kan være null eller skifte fortegn",
-    },
-    "outside": {
-        "en": "{what} point {value} outside its joint bounds {range}",
-        "nb": "punktverdien for {what}, {value}, er utenfor grensene {range}",
-    },
-    "pp": {"en": "percentage points", "nb": "prosentpoeng"},
-    "share": {"en": "share of the change", "nb": "andel av endringen"},
-    "growth": {"en": "growth rate", "nb": "vekstrate"},
-    "start_total": {"en": "the start total", "nb": "totalen i startperioden"},
-    "total_change": {"en": "the total change", "nb": "endringen i totalen"},
-    "level_in": {"en": "the level in {period}", "nb": "nivået i {period}"},
-}
-
-
-def _note(name: str, lang: str, **values: object) -> str:
-    return i18n.pick(NOTES[name], lang).format(**values)
-
+# Note codes (analysis.results.Note) and their values:
+#   not_fit(value, period, low, high, mid)  a printed level the other figures rule out; the point is `mid`
+#   open_end(wording, value)                a hedged figure ("over 63") entering as its printed value
+#   skipped(names)                          default drivers not in a user's file
+#   per_measure()                           none of the default drivers in the file: one driver per measure
+#   sum_total()                             no measure 'total': the total is the sum of all rows
+#   no_reverse(key)                         include_reverse_helseboka, but the reverse flow is not in the data
+#   no_row(key, period)                     a driver key without a row in a period, counted as 0
+#   other() / other_measures()              what the residual row is
+#   undefined(what, base, period)           a ratio (what: pp, share, growth) whose base (start_total,
+#                                           total_change, level_in) can be zero or change sign
+#   outside(what, value, low, high)         a point outside its joint bounds (should not happen)
+NOTE_CODES = ("not_fit", "open_end", "skipped", "per_measure", "sum_total", "no_reverse", "no_row", "other",
+              "other_measures", "undefined", "outside")
 
 COLUMNS = [
     "driver", "label", "point_basis", "start", "start_low", "start_high", "end", "end_low", "end_high",
@@ -173,10 +117,6 @@ def _inside(value: float, low: float, high: float) -> bool:
     return low - tol <= value <= high + tol
 
 
-# Numbers inside the notes: four significant digits in Python's general format, decimal mark by language.
-_fmt = partial(significant, digits=4, typographic=False)
-
-
 # ---------------------------------------------------------------- inputs resolved once
 
 @dataclass
@@ -192,12 +132,11 @@ class _Setup:
     drivers: dict[str, list[Key]]
     total_is_sum: bool
     unit: str
-    lang: str = "en"
     per_measure: bool = False  # a user's file without the default drivers: one driver per measure
-    notes: list[str] = field(default_factory=list)
-    driver_notes: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    driver_notes: dict[str, list[Note]] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict)
-    _points: dict[str, tuple[float, str | None]] | None = None
+    _points: dict[str, tuple[float, Note | None]] | None = None
     _rows: dict = field(default_factory=dict)  # (key, period) -> row label in frame (frame is never changed)
 
     # -- variables and objectives
@@ -258,12 +197,12 @@ class _Setup:
                         order.append((k, p))
         return order
 
-    def points(self) -> dict[str, tuple[float, str | None]]:
+    def points(self) -> dict[str, tuple[float, Note | None]]:
         """Level values, variable by variable: the printed figure if the claims still allow it given the
         values fixed before it, else the middle of what they allow (so together they satisfy every claim)."""
         if self._points is not None:
             return self._points
-        out: dict[str, tuple[float, str | None]] = {}
+        out: dict[str, tuple[float, Note | None]] = {}
         fixed: list[pd.Series] = []
         # A printed "over 63" sits at the open end of its interval, so the points are chosen over the closure
         # of the claims (every end taken as closed), as the bounds are.
@@ -275,14 +214,12 @@ class _Setup:
             extra = pd.DataFrame(fixed) if fixed else None
             frame = closure if extra is None else pd.concat([closure, extra], ignore_index=True)
             lo, hi = bound({name: 1.0}, data=frame, convention=None)
-            note = None
+            why = None
             if not _inside(value, lo, hi):
                 mid = (lo + hi) / 2
-                d = decimals_with_bounds(mid, lo, hi, self.unit)
-                note = _note("not_fit", self.lang, value=_fmt(value, self.lang), period=period,
-                             range=interval(lo, hi, self.lang, d), mid=number(mid, self.lang, d))
+                why = note("not_fit", value=value, period=str(period), low=float(lo), high=float(hi), mid=mid)
                 value = mid
-            out[name] = (value, note)
+            out[name] = (value, why)
             row = closure.loc[idx].copy()
             row["low"] = row["high"] = value
             if "figure_id" in row.index:
@@ -291,28 +228,28 @@ class _Setup:
         self._points = out
         return out
 
-    def key_point(self, key: Key, period: pd.Period) -> tuple[float, str | None]:
+    def key_point(self, key: Key, period: pd.Period) -> tuple[float, Note | None]:
         """Point value of one key in one period (0 when the key has no row there)."""
         if not self.has(key, period):
             return 0.0, None
         return self.points()[self.var(key, period)]
 
-    def open_end_note(self, key: Key, period: pd.Period) -> str | None:
+    def open_end_note(self, key: Key, period: pd.Period) -> Note | None:
         """Say so when a point is a printed figure at the open end of its interval ("over 63" as 63)."""
         if not self.published or not self.has(key, period) or self.key_point(key, period)[1]:
             return None
         row = self.frame.loc[self._row_index(key, period)]
         if row["qualifier"] not in ("over", "almost", "just_over"):
             return None
-        return _note("open_end", self.lang, wording=row["wording"], value=_fmt(float(row["value"]), self.lang))
+        return note("open_end", wording=str(row["wording"]), value=float(row["value"]))
 
-    def point(self, keys: Iterable[Key], period: pd.Period) -> tuple[float, list[str]]:
+    def point(self, keys: Iterable[Key], period: pd.Period) -> tuple[float, list[Note]]:
         total, notes = 0.0, []
         for k in keys:
-            v, note = self.key_point(k, period)
+            v, why = self.key_point(k, period)
             total += v
-            if note:
-                notes.append(note)
+            if why:
+                notes.append(why)
         return total, notes
 
     def printed(self, keys: Iterable[Key], period: pd.Period) -> float:
@@ -369,7 +306,7 @@ def _check_overlap(drivers: Mapping[str, list[Key]]) -> None:
                 )
 
 
-def _series_default_drivers(setup_keys: set[Key], lang: str) -> tuple[dict[str, list[Key]], list[str]]:
+def _series_default_drivers(setup_keys: set[Key]) -> tuple[dict[str, list[Key]], list[Note]]:
     """Default drivers for a user's series: the named defaults it has, else one driver per measure."""
     notes = []
     found = {n: [k for k in keys if k in setup_keys] for n, keys in DEFAULT_DRIVERS.items()}
@@ -377,7 +314,7 @@ def _series_default_drivers(setup_keys: set[Key], lang: str) -> tuple[dict[str, 
     if found:
         skipped = [n for n in DEFAULT_DRIVERS if n not in found]
         if skipped:
-            notes.append(_note("skipped", lang, names=skipped))
+            notes.append(note("skipped", names=tuple(skipped)))
         return found, notes
     by_measure: dict[str, list[Key]] = {}
     for k in sorted(setup_keys):
@@ -386,7 +323,7 @@ def _series_default_drivers(setup_keys: set[Key], lang: str) -> tuple[dict[str, 
     out = {}
     for m, ks in by_measure.items():
         out[m] = [(m, "all", "all")] if (m, "all", "all") in ks else ks
-    notes.append(_note("per_measure", lang))
+    notes.append(note("per_measure"))
     return out, notes
 
 
@@ -397,10 +334,8 @@ def _prepare(
     drivers: Mapping[str, object] | None,
     include_reverse_helseboka: bool,
     convention: str | Convention | None,
-    lang: str = "en",
 ) -> _Setup:
     """Check the inputs and resolve periods, drivers and the total."""
-    i18n.check_lang(lang)
     published = is_published(data)
     lv = levels(data)
     if lv.empty:
@@ -418,7 +353,7 @@ def _prepare(
     table = lv.set_index(["period", "measure", "sender", "receiver"]).sort_index()
     keys0 = {tuple(k[1:]) for k in table.index if k[0] == p0}
     keys1 = {tuple(k[1:]) for k in table.index if k[0] == p1}
-    notes: list[str] = []
+    notes: list[Note] = []
 
     # the total
     tot = ("total", "all", "all")
@@ -432,15 +367,15 @@ def _prepare(
         total_is_sum = False
     else:
         total_is_sum = True
-        notes.append(_note("sum_total", lang))
+        notes.append(note("sum_total"))
 
     # the drivers
-    driver_notes: dict[str, list[str]] = {}
+    driver_notes: dict[str, list[Note]] = {}
     if drivers is None:
         if published:
             resolved = {n: list(ks) for n, ks in DEFAULT_DRIVERS.items()}
         else:
-            resolved, more = _series_default_drivers(keys0 | keys1, lang)
+            resolved, more = _series_default_drivers(keys0 | keys1)
             notes.extend(more)
     else:
         if not isinstance(drivers, Mapping) or not drivers:
@@ -453,7 +388,7 @@ def _prepare(
         if HELSEBOKA_REVERSE in keys0 | keys1:
             resolved["helseboka"] = [*resolved["helseboka"], HELSEBOKA_REVERSE]
         else:
-            notes.append(_note("no_reverse", lang, key="/".join(HELSEBOKA_REVERSE)))
+            notes.append(note("no_reverse", key="/".join(HELSEBOKA_REVERSE)))
     _check_overlap(resolved)
     absent = {n: [k for k in ks if k not in keys0 | keys1] for n, ks in resolved.items()}
     absent = {n: ks for n, ks in absent.items() if ks}
@@ -471,7 +406,7 @@ def _prepare(
                 if k not in have_keys:
                     if published:
                         raise DataError(f"driver {n!r}: the published figures have no level for {k} in {p}")
-                    driver_notes.setdefault(n, []).append(_note("no_row", lang, key="/".join(k), period=p))
+                    driver_notes.setdefault(n, []).append(note("no_row", key="/".join(k), period=str(p)))
     unit = "million messages" if published else str(lv["unit"].iloc[0])
     has_bounds = {"low", "high"} <= set(data.columns)
     frame = add_bounds(data, convention) if convention is not None or not has_bounds else data
@@ -480,7 +415,7 @@ def _prepare(
     every = not published and all(k in covered or (k[0], "all", "all") in covered
                                   for k in keys0 | keys1 if k[0] != "total")
     return _Setup(data, frame.reset_index(drop=True), published, p0, p1, table, resolved, total_is_sum, unit,
-                  lang, every, notes, driver_notes)
+                  every, notes, driver_notes)
 
 
 # ---------------------------------------------------------------- the decomposition
@@ -495,7 +430,7 @@ class _Part:
     s: float
     e: float
     c: float
-    notes: list[str]
+    notes: list[Note]
     modelled: bool = False  # a point value rests on a model point (a level the code chose)
     printed_c: float = math.nan  # the change from the printed figures taken as exact
 
@@ -525,7 +460,7 @@ def _parts(setup: _Setup) -> list[_Part]:
         total.s - sum(p.s for p in parts),
         total.e - sum(p.e for p in parts),
         total.c - sum(p.c for p in parts),
-        [_note("other_measures" if setup.per_measure else "other", setup.lang)],
+        [note("other_measures" if setup.per_measure else "other")],
         total.modelled or any(p.modelled for p in parts),
         total.printed_c - sum(p.printed_c for p in parts),
     )
@@ -535,7 +470,7 @@ def _parts(setup: _Setup) -> list[_Part]:
 def _ratio(
     setup: _Setup, num_point: float, num: Objective, den_point: float, den: Objective, what: str,
     base: str = "",
-) -> tuple[float, float, float, bool | None, bool | None, str | None]:
+) -> tuple[float, float, float, bool | None, bool | None, Note | None]:
     """Point, joint bounds and their closedness of 100 * num / den, or NaN with a note when den can be zero or
     negative."""
     dlo, dhi = setup.bound(den)[:2] if den else (0.0, 0.0)
@@ -543,11 +478,92 @@ def _ratio(
     if dhi < 0:  # a denominator that is negative throughout (e.g. a falling total): flip both signs
         sign, dlo, dhi = -1.0, -dhi, -dlo
     if dlo <= 0 or den_point == 0:
-        why = _note("undefined", setup.lang, what=_note(what, setup.lang), base=base)
+        why = note("undefined", what=what, base=base, period=str(setup.start))
         return math.nan, math.nan, math.nan, None, None, why
     scaled = _combine((100.0 * sign, num))
     lo, hi, lc, hc = setup.bound(scaled, denominator=_combine((sign, den))) if scaled else (0.0, 0.0, True, True)
     return 100.0 * num_point / den_point, lo, hi, lc, hc, None
+
+
+@dataclass(frozen=True)
+class Contributions:
+    """The decomposition of the change from `start` to `end`, with what a reader needs to read it.
+
+    `table` is :func:`contributions`' DataFrame; `notes` holds each row's notes (by driver, in row order),
+    whose codes are in the table's `note` column; `drivers` the keys each driver covers.
+    """
+
+    table: pd.DataFrame
+    start: str
+    end: str
+    unit: str
+    published: bool
+    drivers: Mapping[str, tuple[Key, ...]]
+    per_measure: bool
+    notes: Mapping[str, tuple[Note, ...]]
+
+    @property
+    def both_directions(self) -> bool:
+        """Whether the helseboka driver includes the reverse flow kommune → fastlege."""
+        return HELSEBOKA_REVERSE in self.drivers.get("helseboka", ())
+
+
+def contributions_result(
+    data: pd.DataFrame,
+    start: int | str,
+    end: int | str,
+    drivers: Mapping[str, object] | None = None,
+    include_reverse_helseboka: bool = False,
+    convention: str | Convention | None = None,
+) -> Contributions:
+    """Return :func:`contributions`' table with its periods, unit, drivers and row notes (a Contributions)."""
+    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
+    parts = _parts(setup)
+    total = parts[-1]
+    t_change = _combine((1, total.e_obj), (-1, total.s_obj))
+    rows, row_notes = [], {}
+    for part in parts:
+        notes = list(part.notes)
+        change = _combine((1, part.e_obj), (-1, part.s_obj))
+        s_lo, s_hi, *s_ends = setup.bound(part.s_obj)
+        e_lo, e_hi, *e_ends = setup.bound(part.e_obj)
+        c_lo, c_hi, *c_ends = setup.bound(change)
+        pp, pp_lo, pp_hi, *pp_ends, n = _ratio(setup, part.c, change, total.s, total.s_obj, "pp", "start_total")
+        notes += [n] if n else []
+        if part.name == "total":
+            share, sh_lo, sh_hi, sh_ends = 100.0, 100.0, 100.0, [True, True]
+        else:
+            share, sh_lo, sh_hi, *sh_ends, n = _ratio(setup, part.c, change, total.c, t_change,
+                                                      "share", "total_change")
+            notes += [n] if n else []
+        growth, g_lo, g_hi, *g_ends, n = _ratio(setup, part.c, change, part.s, part.s_obj, "growth", "level_in")
+        notes += [n] if n else []
+        closed = {}
+        for q, qe in (("start", s_ends), ("end", e_ends), ("change", c_ends), ("pp", pp_ends),
+                      ("share_pct", sh_ends), ("growth_pct", g_ends)):
+            closed[f"{q}_low_closed"], closed[f"{q}_high_closed"] = qe
+        for what, v, lo, hi in (("start", part.s, s_lo, s_hi), ("end", part.e, e_lo, e_hi),
+                                ("change", part.c, c_lo, c_hi)):
+            if not _inside(v, lo, hi):
+                notes.append(note("outside", what=what, value=v, low=lo, high=hi))
+        notes = [n for i, n in enumerate(notes) if n not in notes[:i]]  # each note once, in order
+        row_notes[part.name] = tuple(notes)
+        basis = "model" if part.modelled or total.modelled else ("printed" if setup.published else "data")
+        rows.append({
+            "driver": part.name, "label": _label_code(part.name, setup), "point_basis": basis,
+            "start": part.s, "start_low": s_lo, "start_high": s_hi,
+            "end": part.e, "end_low": e_lo, "end_high": e_hi,
+            "change": part.c, "change_low": c_lo, "change_high": c_hi, "change_printed": part.printed_c,
+            "pp": pp, "pp_low": pp_lo, "pp_high": pp_hi,
+            "share_pct": share, "share_pct_low": sh_lo, "share_pct_high": sh_hi,
+            "growth_pct": growth, "growth_pct_low": g_lo, "growth_pct_high": g_hi,
+            "note": "; ".join(n.code for n in notes), "unit": setup.unit, **closed,
+        })
+    return Contributions(
+        table=pd.DataFrame(rows, columns=COLUMNS), start=str(setup.start), end=str(setup.end), unit=setup.unit,
+        published=setup.published, drivers=MappingProxyType({n: tuple(ks) for n, ks in setup.drivers.items()}),
+        per_measure=setup.per_measure, notes=MappingProxyType(row_notes),
+    )
 
 
 def contributions(
@@ -557,103 +573,54 @@ def contributions(
     drivers: Mapping[str, object] | None = None,
     include_reverse_helseboka: bool = False,
     convention: str | Convention | None = None,
-    lang: str = "nb",
 ) -> pd.DataFrame:
     """Return one row per driver, then other and total: levels, change, pp, share and growth with bounds."""
-    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention, lang)
-    parts = _parts(setup)
-    total = parts[-1]
-    t_change = _combine((1, total.e_obj), (-1, total.s_obj))
-    rows = []
-    for part in parts:
-        notes = list(part.notes)
-        change = _combine((1, part.e_obj), (-1, part.s_obj))
-        s_lo, s_hi, *s_ends = setup.bound(part.s_obj)
-        e_lo, e_hi, *e_ends = setup.bound(part.e_obj)
-        c_lo, c_hi, *c_ends = setup.bound(change)
-        pp, pp_lo, pp_hi, *pp_ends, n = _ratio(setup, part.c, change, total.s, total.s_obj,
-                                               "pp", _note("start_total", lang))
-        notes += [n] if n else []
-        if part.name == "total":
-            share, sh_lo, sh_hi, sh_ends = 100.0, 100.0, 100.0, [True, True]
-        else:
-            share, sh_lo, sh_hi, *sh_ends, n = _ratio(setup, part.c, change, total.c, t_change,
-                                                      "share", _note("total_change", lang))
-            notes += [n] if n else []
-        growth, g_lo, g_hi, *g_ends, n = _ratio(setup, part.c, change, part.s, part.s_obj,
-                                                "growth", _note("level_in", lang, period=setup.start))
-        notes += [n] if n else []
-        closed = {}
-        for q, qe in (("start", s_ends), ("end", e_ends), ("change", c_ends), ("pp", pp_ends),
-                      ("share_pct", sh_ends), ("growth_pct", g_ends)):
-            closed[f"{q}_low_closed"], closed[f"{q}_high_closed"] = qe
-        for what, v, lo, hi in (("start", part.s, s_lo, s_hi), ("end", part.e, e_lo, e_hi),
-                                ("change", part.c, c_lo, c_hi)):
-            if not _inside(v, lo, hi):
-                d = decimals_with_bounds(v, lo, hi, setup.unit)
-                notes.append(_note("outside", lang, what=what, value=number(v, lang, d),
-                                   range=f"[{interval(lo, hi, lang, d)}]"))
-        basis = "model" if part.modelled or total.modelled else ("printed" if setup.published else "data")
-        rows.append({
-            "driver": part.name, "label": _label(part.name, setup, lang), "point_basis": basis,
-            "start": part.s, "start_low": s_lo, "start_high": s_hi,
-            "end": part.e, "end_low": e_lo, "end_high": e_hi,
-            "change": part.c, "change_low": c_lo, "change_high": c_hi, "change_printed": part.printed_c,
-            "pp": pp, "pp_low": pp_lo, "pp_high": pp_hi,
-            "share_pct": share, "share_pct_low": sh_lo, "share_pct_high": sh_hi,
-            "growth_pct": growth, "growth_pct_low": g_lo, "growth_pct_high": g_hi,
-            "note": "; ".join(dict.fromkeys(notes)), "unit": setup.unit, **closed,
-        })
-    out = pd.DataFrame(rows, columns=COLUMNS)
-    out.attrs.update(start=str(setup.start), end=str(setup.end), unit=setup.unit, published=setup.published,
-                     drivers={n: list(ks) for n, ks in setup.drivers.items()}, per_measure=setup.per_measure)
-    return out
+    return contributions_result(data, start, end, drivers, include_reverse_helseboka, convention).table
 
 
-def _label(name: str, setup: _Setup, lang: str) -> str:
-    if name in DRIVER_LABELS:
-        both = HELSEBOKA_REVERSE in setup.drivers.get("helseboka", [])
-        return _driver_label(name, both, setup.published, lang, setup.per_measure)
-    return i18n.label(i18n.MEASURES, name, lang)
-
-
-def _driver_label(name: str, both: bool, published: bool, lang: str, per_measure: bool = False) -> str:
-    """The row label of a driver, `other` or `total` in `lang`."""
-    key = "helseboka_both" if name == "helseboka" and both else name
-    if name == "other" and per_measure:
-        key = "other_measures"
-    text = i18n.pick(DRIVER_LABELS[key], lang)
-    # Helseboka is the page's explanation of the 2021 growth; a user's series only has the flow itself
-    return text if published or name != "helseboka" else text.split(" (")[0]
+def _label_code(name: str, setup: _Setup) -> str:
+    """The row's label code (see LABEL_CODES): which words the presentation layer gives the row."""
+    if name == "helseboka":
+        both = "_both" if HELSEBOKA_REVERSE in setup.drivers.get("helseboka", []) else ""
+        # Helseboka is the page's explanation of the 2021 growth; a user's series only has the flow itself
+        return ("helseboka" if setup.published else "plo_flow") + both
+    if name == "other" and setup.per_measure:
+        return "other_measures"
+    return name
 
 
 # ---------------------------------------------------------------- the counterfactual
 
-CF_NOTES: dict[str, dict[str, str]] = {
-    "start_total": {"en": "total in the start period", "nb": "totalen i startperioden"},
-    "end_total": {"en": "total in the end period", "nb": "totalen i sluttperioden"},
-    "excluded_change": {"en": "sum of the excluded drivers' changes: {names}",
-                        "nb": "summen av endringene i de utelatte driverne: {names}"},
-    "counterfactual_total": {
-        "en": "modelled: the end total if the excluded drivers had stayed at their start level and everything "
-              "else were as observed; assumes no substitution (no other messages would have replaced them)",
-        "nb": "modellert: totalen i sluttperioden hvis de utelatte driverne hadde holdt seg på startnivået og alt "
-              "annet var som observert; antar ingen vridning (ingen andre meldinger ville ha erstattet dem)",
-    },
-    "counterfactual_change": {"en": "modelled: counterfactual total minus the start total",
-                              "nb": "modellert: kontrafaktisk total minus totalen i startperioden"},
-    "counterfactual_growth_pct": {"en": "modelled: growth of the counterfactual total over the start total, percent",
-                                  "nb": "modellert: vekst fra totalen i startperioden til den kontrafaktiske, prosent"},
-    "plateau": {
-        "en": "undated level ({wording}), some unnamed years before 2021; interval from the convention "
-              "(step {step}, see data/README.md)",
-        "nb": "nivå uten årstall ({wording}), noen år før 2021 som ikke nevnes; intervall fra konvensjonen "
-              "(steg {step}, se data/README.md)",
-    },
-}
+# The rows of a counterfactual table; each row's `note` is its code (the same as the quantity), explained in
+# the presentation layer: the modelled rows assume no substitution (no other messages would have replaced the
+# excluded drivers'); `plateau` is the page's undated "about 200 million" level of the years before 2021.
+CF_QUANTITIES = ("start_total", "end_total", "excluded_change", "counterfactual_total", "counterfactual_change",
+                 "counterfactual_growth_pct", "plateau")
 
 
-def counterfactual(
+@dataclass(frozen=True)
+class Counterfactual:
+    """The end total without the excluded drivers' change, with what a reader needs to read it.
+
+    `table` is :func:`counterfactual`'s DataFrame; `notes` has one Note per quantity (its code is the
+    table's `note`): `excluded_change` carries the drivers (`names`), `plateau` its `wording` and `step`.
+    """
+
+    table: pd.DataFrame
+    start: str
+    end: str
+    unit: str
+    published: bool
+    exclude: tuple[str, ...]
+    notes: Mapping[str, Note]
+
+    @property
+    def code(self) -> str:
+        """The variant's code, the excluded drivers joined by '_' (used in file names)."""
+        return "_".join(self.exclude)
+
+
+def counterfactual_result(
     data: pd.DataFrame,
     start: int | str,
     end: int | str,
@@ -661,10 +628,9 @@ def counterfactual(
     convention: str | Convention | None = None,
     drivers: Mapping[str, object] | None = None,
     include_reverse_helseboka: bool = False,
-    lang: str = "nb",
-) -> pd.DataFrame:
-    """Return the end total without the excluded drivers' change, with joint bounds, beside the plateau."""
-    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention, lang)
+) -> Counterfactual:
+    """Return :func:`counterfactual`'s table with its periods, unit, excluded drivers and notes."""
+    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
     if exclude is None:
         exclude = [d for d in PANDEMIC_DRIVERS if d in setup.drivers]
         if not exclude:
@@ -691,51 +657,101 @@ def counterfactual(
         ("counterfactual_change", total.e - x - total.s, *setup.bound(cf_change_obj)),
     ]
     g, g_lo, g_hi, g_lc, g_hc, _ = _ratio(setup, total.e - x - total.s, cf_change_obj, total.s, total.s_obj,
-                                          "growth", _note("start_total", lang))
+                                          "growth", "start_total")
     rows.append(("counterfactual_growth_pct", g, g_lo, g_hi, g_lc, g_hc))
     out = pd.DataFrame(rows, columns=["quantity", "value", "low", "high", "low_closed", "high_closed"])
-    out["note"] = [i18n.pick(CF_NOTES[q], lang).format(names=driver_names(exclude, lang)) for q in out["quantity"]]
+    notes = {q: note(q) for q in out["quantity"]}
+    notes["excluded_change"] = note("excluded_change", names=tuple(exclude))
+    out["note"] = list(out["quantity"])
     if setup.published:
         plateau = setup.frame[setup.frame["figure_id"] == "total_plateau"]  # its interval under the convention
         if len(plateau) == 1:
             r = plateau.iloc[0]
             out.loc[len(out)] = [
                 "plateau", float(r["value"]), float(r["low"]), float(r["high"]), bool(r.get("low_closed", True)),
-                bool(r.get("high_closed", True)),
-                i18n.pick(CF_NOTES["plateau"], lang).format(wording=r["wording"], step=_fmt(r["step"], lang)),
+                bool(r.get("high_closed", True)), "plateau",
             ]
+            notes["plateau"] = note("plateau", wording=str(r["wording"]), step=float(r["step"]))
     out["unit"] = np.where(out["quantity"] == "counterfactual_growth_pct", "percent", setup.unit)
+    # TEMPORARY: analysis.evidence still reads exclude/start from attrs; removed once it takes the result object
     out.attrs.update(start=str(setup.start), end=str(setup.end), exclude=list(exclude), unit=setup.unit)
-    return out
+    return Counterfactual(table=out, start=str(setup.start), end=str(setup.end), unit=setup.unit,
+                          published=setup.published, exclude=tuple(exclude), notes=MappingProxyType(notes))
+
+
+def counterfactual(
+    data: pd.DataFrame,
+    start: int | str,
+    end: int | str,
+    exclude: Sequence[str] | None = None,
+    convention: str | Convention | None = None,
+    drivers: Mapping[str, object] | None = None,
+    include_reverse_helseboka: bool = False,
+) -> pd.DataFrame:
+    """Return the end total without the excluded drivers' change, with joint bounds, beside the plateau."""
+    return counterfactual_result(data, start, end, exclude, convention, drivers, include_reverse_helseboka).table
 
 
 # ---------------------------------------------------------------- variants for the notebook
 
+@dataclass(frozen=True)
+class HelsebokaComparison:
+    """The helseboka and other rows with (True) and without (False) the reverse flow, from compare_helseboka."""
+
+    table: pd.DataFrame
+    published: bool
+    unit: str
+
+    @property
+    def empty(self) -> bool:
+        """True when there was no helseboka driver or no reverse flow to compare."""
+        return self.table.empty
+
+
+def compare_helseboka_result(
+    data: pd.DataFrame, start: int | str, end: int | str, convention: str | Convention | None = None,
+) -> HelsebokaComparison:
+    """Return :func:`compare_helseboka`'s table with whether the data are the published figures and the unit."""
+    out = []
+    for rev in (False, True):
+        res = contributions_result(data, start, end, include_reverse_helseboka=rev, convention=convention)
+        if rev and not res.both_directions:
+            return HelsebokaComparison(pd.DataFrame(columns=["include_reverse_helseboka", *COLUMNS]),
+                                       res.published, res.unit)
+        sub = res.table[res.table["driver"].isin(["helseboka", "other"])].copy()
+        sub.insert(0, "include_reverse_helseboka", rev)
+        out.append(sub)
+    return HelsebokaComparison(pd.concat(out, ignore_index=True), res.published, res.unit)
+
+
 def compare_helseboka(
     data: pd.DataFrame, start: int | str, end: int | str, convention: str | Convention | None = None,
-    lang: str = "nb",
 ) -> pd.DataFrame:
     """Return the helseboka and other rows with and without the reverse flow kommune → fastlege.
 
     Empty when the data have no helseboka driver or no reverse flow to add.
     """
-    out = []
-    for rev in (False, True):
-        t = contributions(data, start, end, include_reverse_helseboka=rev, convention=convention, lang=lang)
-        if rev and HELSEBOKA_REVERSE not in t.attrs["drivers"].get("helseboka", []):
-            return pd.DataFrame(columns=["include_reverse_helseboka", *COLUMNS])
-        sub = t[t["driver"].isin(["helseboka", "other"])].copy()
-        sub.insert(0, "include_reverse_helseboka", rev)
-        out.append(sub)
-    both = pd.concat(out, ignore_index=True)
-    both.attrs.update(published=t.attrs["published"], unit=t.attrs["unit"])
-    return both
+    return compare_helseboka_result(data, start, end, convention).table
 
 
-def _mid_sentence(label: str) -> str:
-    """A label as it reads inside a sentence: 'Svarrapporter' -> 'svarrapporter', 'SYSVAK' unchanged."""
-    first = label.split(" ")[0]
-    return label if len(first) > 1 and first.isupper() else label[:1].lower() + label[1:]
+def counterfactual_variants_result(
+    data: pd.DataFrame,
+    start: int | str,
+    end: int | str,
+    exclude: Sequence[str] | None = None,
+    convention: str | Convention | None = None,
+    drivers: Mapping[str, object] | None = None,
+    include_reverse_helseboka: bool = False,
+) -> tuple[Counterfactual, ...]:
+    """Return the counterfactual for `exclude` (default: the pandemic drivers) and, if there is one, the
+    same plus frikort; empty when the data have none of the drivers to exclude."""
+    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
+    names = list(exclude) if exclude else [d for d in PANDEMIC_DRIVERS if d in setup.drivers]
+    if not names:
+        return ()
+    variants = [names] + ([[*names, "frikort"]] if "frikort" in setup.drivers and "frikort" not in names else [])
+    return tuple(counterfactual_result(data, start, end, exclude=v, convention=convention, drivers=drivers,
+                                       include_reverse_helseboka=include_reverse_helseboka) for v in variants)
 
 
 def counterfactual_variants(
@@ -746,32 +762,34 @@ def counterfactual_variants(
     convention: str | Convention | None = None,
     drivers: Mapping[str, object] | None = None,
     include_reverse_helseboka: bool = False,
-    lang: str = "nb",
 ) -> dict[str, pd.DataFrame]:
-    """Return {label: counterfactual} for `exclude` (default: the pandemic drivers) and, if there is one,
-    the same plus frikort; empty when the data have none of the drivers to exclude."""
-    kw = dict(convention=convention, drivers=drivers, include_reverse_helseboka=include_reverse_helseboka,
-              lang=lang)
-    setup = _prepare(data, start, end, drivers, include_reverse_helseboka, convention)
-    names = list(exclude) if exclude else [d for d in PANDEMIC_DRIVERS if d in setup.drivers]
-    if not names:
-        return {}
-    variants = [names] + ([[*names, "frikort"]] if "frikort" in setup.drivers and "frikort" not in names else [])
-    word = i18n.pick({"nb": "uten ", "en": "without "}, lang)
-    return {word + driver_names(v, lang): counterfactual(data, start, end, exclude=v, **kw) for v in variants}
+    """Return {variant code: counterfactual} (the code is the excluded drivers joined by '_') for `exclude`
+    and, if there is one, the same plus frikort; empty when the data have none of the drivers to exclude."""
+    return {v.code: v.table for v in counterfactual_variants_result(
+        data, start, end, exclude, convention, drivers, include_reverse_helseboka)}
 
+
+# ---------------------------------------------------------------- TEMPORARY: moved to decompose_report
+# driver_name/driver_names now live in analysis.present.decompose_report; these copies stay (same output) until
+# no caller uses decompose.driver_name(s), then they go, with the lazy import of the old i18n module.
 
 def driver_name(driver: str, lang: str = "nb") -> str:
-    """A driver's short name as it reads inside a sentence: 'SYSVAK', 'svarrapporter', 'exemption card/...'."""
-    if driver in DRIVER_LABELS:
-        text = i18n.pick(DRIVER_LABELS[driver], lang)
-    else:
-        text = i18n.label(i18n.MEASURES, driver, lang)
-    return _mid_sentence(text.split(" (")[0])
+    """Deprecated: use analysis.present.decompose_report.driver_name (same output)."""
+    from analysis.present import i18n
+
+    labels = {"helseboka": {"nb": "PLO fastlege → kommune", "en": "PLO GP → municipality"},
+              "helseboka_both": {"nb": "PLO fastlege ↔ kommune", "en": "PLO GP ↔ municipality"},
+              "other": {"nb": "Uforklart del av endringen i totalen", "en": "Unexplained part of the total change"},
+              "total": {"nb": "Totalt", "en": "Total"}}
+    measure = {"frikort": "frikort_egenandel", "other_measures": "other"}.get(driver, driver)
+    text = i18n.pick(labels[driver], lang) if driver in labels else i18n.label(i18n.MEASURES, measure, lang)
+    first = text.split(" (")[0]
+    head = first.split(" ")[0]
+    return first if len(head) > 1 and head.isupper() else first[:1].lower() + first[1:]
 
 
 def driver_names(drivers: Sequence[str], lang: str = "nb") -> str:
-    """Drivers' short names joined for a sentence: 'SYSVAK, svarrapporter og frikort/egenandel'."""
+    """Deprecated: use analysis.present.decompose_report.driver_names (same output)."""
     names = [driver_name(d, lang) for d in drivers]
-    joiner = i18n.pick({"nb": " og ", "en": " and "}, lang)
+    joiner = {"nb": " og ", "en": " and "}[lang]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
