@@ -6,9 +6,15 @@ import json
 import pandas as pd
 import pytest
 
-from analysis import paths
-from analysis.data import load_sources
-from conftest import image_count, outputs_text
+from analysis.data import load_published, load_sources
+from analysis.pipeline.report_html import select_for_data
+from conftest import LANGS, image_count, notebook_file, outputs_text
+
+
+def page_text(nb, published: bool) -> str:
+    """What a page of a run on that kind of data shows: the outputs and markdown of the cells it keeps."""
+    kept = select_for_data(nb, published)
+    return outputs_text(kept) + "\n" + "\n".join(c.source for c in kept.cells if c.cell_type == "markdown")
 
 
 @pytest.mark.notebook
@@ -18,6 +24,13 @@ def test_data_overview_shows_published_figures(run_notebook):
     for phrase in ("over 63 millioner", "nesten 3,4 millioner", "rundt 200 millioner", "(63, 64)", "[3.35, 3.4)"):
         assert phrase in text
     assert image_count(nb) == 2
+    # the sentences are generated from the data: 22 figures on the page, all citing one source
+    assert "**Data:** the published figures · **rows:** 22 · **convention:** `default`" in text
+    assert "Source of every row: `ehelse_meldingsutveksling` (see Sources below)." in text
+    page = page_text(nb, published=True)
+    assert "One row per number on the page" in page and "Bars show the printed value" in page
+    for own_only in ("One row per measure and flow in the file", "Only what the file holds"):
+        assert own_only not in page, own_only
 
 
 @pytest.mark.notebook
@@ -51,32 +64,34 @@ def test_data_overview_on_a_user_series_says_nothing_about_the_page(run_notebook
                  "2019,sysvak,all,all,4000000,synthetic_test\n2020,sysvak,all,all,5000000,synthetic_test\n",
                  encoding="utf-8")
     nb = run_notebook("00_data_overview", data_path=str(p), lang="en")
-    text = outputs_text(nb)
+    text = page_text(nb, published=False)  # what the page of this run shows (outputs and markdown)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert image_count(nb) == 1
     for published_only in ("One row per number on the page", "Bars show the printed value",
-                           "The page's chart", "whiskers"):
+                           "The page's chart", "whiskers", "kept exactly as printed"):
         assert published_only not in text, published_only
+    assert "One row per measure and flow in the file" in text and "Only what the file holds" in text
+    assert f"**Data:** `{p}` · **rows:** 4 · **convention:** `default`" in text
     assert "The file has 4 rows from 2019 to 2020" in text
     assert "SYSVAK (vaccination register)" in text  # readable measure names, not codes
     assert "394,000,000" in text  # the total's sum 201 000 000 + 193 000 000, grouped in en
     assert "`synthetic_test`" in text  # a source id that data/sources.csv does not hold is named
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("stem", ["00_data_overview", "01_reproduce_2021"])
-def test_titles_and_summaries_hold_for_any_data(stem):
-    doc = json.loads((paths.NOTEBOOKS_DIR / f"{stem}.ipynb").read_text(encoding="utf-8"))
+def test_titles_and_summaries_hold_for_any_data(stem, lang):
+    doc = json.loads(notebook_file(stem, lang).read_text(encoding="utf-8"))
     summary = doc["metadata"]["helsemeldinger"]["summary"]
-    assert set(summary) == {"nb", "en"}
-    assert "of your own" in summary["en"] or "your own file" in summary["en"]  # says what a user file gets
-    for lang in ("nb", "en"):
-        # the page title is the first heading a reader sees: it must not say the data are the published figures
-        first = next("".join(c["source"]) for c in doc["cells"]
-                     if c["cell_type"] == "markdown" and f"lang-{lang}" in c["metadata"].get("tags", []))
-        title = first.splitlines()[0]
-        assert title.startswith("# "), title
-        for claim in ("publisert", "published", "2021 figures", "Tallene for 2021"):
-            assert claim not in title, title
+    assert isinstance(summary, str), "one summary, in the file's language"
+    own_file = {"nb": ("en egen ",), "en": ("of your own", "your own file")}[lang]
+    assert any(words in summary for words in own_file), summary  # says what a user file gets
+    # the page title is the first heading a reader sees: it must not say the data are the published figures
+    first = next("".join(c["source"]) for c in doc["cells"] if c["cell_type"] == "markdown")
+    title = first.splitlines()[0]
+    assert title.startswith("# "), title
+    for claim in ("publisert", "published", "2021 figures", "Tallene for 2021"):
+        assert claim not in title, title
 
 
 def test_series_figure_in_millions_with_readable_labels():
@@ -87,8 +102,8 @@ def test_series_figure_in_millions_with_readable_labels():
         "measure": ["total", "total", "plo", "plo"], "sender": ["all", "all", "fastlege", "fastlege"],
         "receiver": ["all", "all", "kommune", "kommune"], "value": [201e6, 193e6, 1.8e6, 3.4e6]})
     frame["low"], frame["high"] = frame["value"], frame["value"]
-    assert series_scale(frame["value"])[0] == 1e6
-    assert series_scale(pd.Series([4500.0]))[0] == 1e3 and series_scale(pd.Series([12.0]))[0] == 1.0
+    assert series_scale(frame["value"]) == (1e6, "million")
+    assert series_scale(pd.Series([4500.0])) == (1e3, "thousand") and series_scale(pd.Series([12.0])) == (1.0, "one")
     fig = plot_series(frame, "nb")
     ax = fig.axes[0]
     assert ax.get_ylabel() == "millioner meldinger per år"
@@ -106,3 +121,43 @@ def test_category_labels_keep_words_whole():
     fig = plot_categories(load_published(), "nb")
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert any("(vaksinasjonsregisteret)" in lab for lab in labels)  # one whole word on its own line
+
+
+def test_sentences_carry_the_data_values():
+    from analysis.present import overview
+
+    frame = pd.DataFrame({  # synthetic: a monthly series of three rows from two sources
+        "period": pd.PeriodIndex(["2021-01", "2021-02", "2021-03"], freq="M"), "measure": "total",
+        "sender": "all", "receiver": "all", "value": [1.0, 2.0, 3.0], "source_id": ["mine", "mine", "other"]})
+    assert overview.data_line(frame, "nb", path="data/x.csv", convention="wide") == (
+        "**Data:** `data/x.csv` · **rader:** 3 · **intervallkonvensjon:** `wide`\n\n"
+        "Filen har 3 rader fra 2021-01 til 2021-03, i antall meldinger. Et intervall kommer fra kolonnene "
+        "`qualifier` og `step`; uten dem er hvert tall et helt antall meldinger (steg 1).")
+    assert overview.source_line(frame, "en") == "The column Source says where each row comes from (see Sources below)."
+    assert overview.unknown_sources(frame) == ["mine", "other"]  # neither is in data/sources.csv
+    assert overview.unknown_sources_line(["mine", "other"], "en").endswith(": `mine`, `other`")
+    published = load_published()
+    assert overview.unknown_sources(published) == []
+    assert overview.source_line(published, "nb") == ("Kilde for alle radene: `ehelse_meldingsutveksling` "
+                                                     "(se Kilder nedenfor).")
+
+
+def test_reader_tables_in_each_language():
+    from analysis.present import overview
+
+    data = load_published()
+    nb, en = overview.figures_display(data, "nb"), overview.figures_display(data, "en")
+    assert "Måling" in nb and "Paraphrase" in en and "Measure" not in en  # en shows the page's own paraphrase
+    row = nb.set_index("id").loc["plo_fastlege_kommune_2021"]
+    assert (row["Måling"], row["Forbehold"], row["Enhet"], row["Intervall"]) == (
+        "PLO: fastlege → kommune", "nesten", "mill.", "[3,35; 3,4)")
+    assert en.set_index("id").loc["plo_fastlege_kommune_growth", "Unit"] == "%"
+    # the interval is kept on one line, named explicitly (no DataFrame.attrs)
+    assert not overview.figures_display(data, "en").attrs
+    assert "white-space: nowrap" in overview.figures_view(data, "en").to_html()
+    # the convention with a relative tolerance of 1 %: x = 100 · 0.01
+    conv = overview.convention_display("rel:0.01", "nb")
+    assert list(conv["Relativ toleranse"].unique()) == ["1 %"]
+    assert conv.set_index("Forbehold").loc["over", "Intervall"] == "(x; x + 1·u)"
+    assert overview.convention_display("default", "en").set_index("Hedge word").loc[
+        "almost", "Interval"] == "[x − 0.5·u, x)"
