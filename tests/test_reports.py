@@ -673,3 +673,107 @@ def test_command_line_data_is_taken_from_the_current_folder(tmp_path, monkeypatc
     assert path == here / "data" / "sources.csv" and synthetic
     with pytest.raises(DataError, match="file not found"):
         reports.load_checked("data/published/ehelsemonitor_2021.csv")  # only from the project root: refused
+
+
+# ---------------------------------------------------------------- notebooks kept once per language; data tags
+
+def language_pair(folder: Path, stem: str = "10_pair") -> dict[str, Path]:
+    """The same notebook kept as notebooks/nb/<stem>.ipynb and notebooks/en/<stem>.ipynb, each in its language,
+    with a cell for runs on the published figures only and one for runs on a user's file only."""
+    words = {"nb": ("Tittel på bokmål", "Bare bokmål her."), "en": ("Title in English", "English words only.")}
+    files = {}
+    for lang, (title, prose) in words.items():
+        files[lang] = write_notebook(folder / lang, stem, [
+            ("md", f"# {title}\n\n{prose}"),
+            ("code", PARAMS.replace('lang = "nb"', f'lang = "{lang}"'), ["parameters"]),
+            ("code", "text = open(data_path, encoding='utf-8').read() if data_path else ''\n"
+                     "print('file=' + lang, len(text))"),
+            ("md", "Published-only cell.", ["published-data"]),
+            ("md", "Own-data-only cell.", ["own-data"]),
+        ])
+    return files
+
+
+def test_plan_gives_one_task_per_language_file(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    pair = language_pair(nbdir)
+    single = ok_notebook(nbdir)  # one file for both languages (lang-tagged cells): still rendered twice
+    found = reports.discover(None, nbdir)
+    assert found == [single, pair["nb"], pair["en"]]  # by stem, nb before en
+    out, build_dir = tmp_path / "out", tmp_path / "build"
+    tasks = reports.plan(found, {}, None, out, build_dir)
+    got = [(t.notebook, t.lang, t.parameters["lang"], t.name) for t in tasks]
+    assert got == [(single, "nb", "nb", "10_ok_nb"), (single, "en", "en", "10_ok_en"),
+                   (pair["nb"], "nb", "nb", "10_pair_nb"), (pair["en"], "en", "en", "10_pair_en")]
+    assert {t.executed for t in tasks if t.notebook in pair.values()} == {
+        build_dir / "nb" / "10_pair.ipynb", build_dir / "en" / "10_pair.ipynb"}
+    only_en = reports.plan(reports.discover(["10_pair"], nbdir), {"lang": "en"}, None, out, build_dir)
+    assert [(t.notebook, t.lang) for t in only_en] == [(pair["en"], "en")]
+    assert reports.list_parameters(reports.discover(["10_pair"], nbdir)).splitlines()[0] == "10_pair (nb, en)"
+
+
+def test_lang_en_renders_only_the_english_file(tmp_path, capsys):
+    nbdir = tmp_path / "notebooks"
+    language_pair(nbdir)
+    assert build(tmp_path, nbdir, "-p", "lang=en") == 0
+    out = tmp_path / "out"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == [
+        "briefing/10_pair_en.html", "index.html", "teaching/10_pair_en.html"]
+    page = (out / "briefing/10_pair_en.html").read_text(encoding="utf-8")
+    assert "<title>Title in English</title>" in page and "English words only." in page and "file=en" in page
+    assert "bokmål" not in page and '<html lang="en">' in page
+    assert "<dt>Notebook</dt><dd><code>" in page and "notebooks/en/10_pair.ipynb" in page  # which file ran
+    assert not (tmp_path / "build" / "nb").exists()
+    assert "Summary: 1 rendered, 0 failed" in capsys.readouterr().out
+
+
+def test_stale_removal_goes_by_notebook_stem_for_language_files(tmp_path, capsys):
+    nbdir = tmp_path / "notebooks"
+    language_pair(nbdir)
+    out = tmp_path / "out"
+    old = ["briefing/10_pair.html", "briefing/10_pair_nb.html", "teaching/10_pair_en.html",
+           "briefing/10_pair_extra_en.html"]
+    for name in old:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text("old", encoding="utf-8")
+    (out / "briefing/10_pair_nb.html").write_text("old nb page", encoding="utf-8")
+
+    assert build(tmp_path, nbdir, "-p", "lang=en") == 0  # one language: the nb page is left alone
+    assert (out / "briefing/10_pair_nb.html").read_text(encoding="utf-8") == "old nb page"
+    assert not (out / "briefing/10_pair.html").exists()  # a page without a language: removed
+    assert "removed (not written by this run): briefing/10_pair.html" in capsys.readouterr().out
+    assert (out / "teaching/10_pair_en.html").read_text(encoding="utf-8") != "old"  # written again
+
+    assert build(tmp_path, nbdir) == 0  # both files: both languages' pages written, nothing else kept
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == [
+        "briefing/10_pair_en.html", "briefing/10_pair_extra_en.html", "briefing/10_pair_nb.html", "index.html",
+        "teaching/10_pair_en.html", "teaching/10_pair_nb.html"]  # 10_pair_extra is another stem's name
+    assert (out / "briefing/10_pair_nb.html").read_text(encoding="utf-8") != "old nb page"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count('<code>10_pair.ipynb</code>') == 2  # one row per language file
+
+
+def test_select_for_data_drops_the_other_kind_of_datas_cells():
+    nb = new_notebook(cells=[new_markdown_cell("both"), new_markdown_cell("published"), new_code_cell("own()"),
+                             new_markdown_cell("untagged")])
+    nb.cells[1].metadata["tags"] = ["published-data"]
+    nb.cells[2].metadata["tags"] = ["own-data", "remove-input"]
+    assert [c.source for c in report_html.select_for_data(nb, published=True).cells] == [
+        "both", "published", "untagged"]
+    assert [c.source for c in report_html.select_for_data(nb, published=False).cells] == [
+        "both", "own()", "untagged"]
+    assert len(nb.cells) == 4  # a copy: the notebook given is not changed
+
+
+def test_pages_show_the_cells_for_their_kind_of_data(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    language_pair(nbdir)
+    data = synthetic_series(tmp_path / "series.csv")
+    assert build(tmp_path, nbdir, "--only", "10_pair", "-p", "lang=nb") == 0
+    assert build(tmp_path / "own", nbdir, "--only", "10_pair", "-p", "lang=nb", "--data", str(data)) == 0
+    for audience in ("briefing", "teaching"):
+        published = (tmp_path / "out" / audience / "10_pair_nb.html").read_text(encoding="utf-8")
+        own = (tmp_path / "own" / "out" / audience / "10_pair_nb.html").read_text(encoding="utf-8")
+        assert "Published-only cell." in published and "Own-data-only cell." not in published
+        assert "Own-data-only cell." in own and "Published-only cell." not in own
+        assert "series.csv" in own and "SYNTETISKE DATA" in own
