@@ -13,7 +13,11 @@ from analysis.claims import (
     InconsistentClaims,
     bound,
     bound_ends,
+    NOTE_OTHERS_CONFLICT,
+    NOTE_UNDATED_COMPARED,
+    ClaimsCheck,
     check_claims,
+    check_claims_result,
     derived,
     printed_point,
     reconcile,
@@ -324,8 +328,11 @@ def test_contradictory_set_is_reported_with_its_claims():
     assert isinstance(info.value, DataError)
     with pytest.raises(InconsistentClaims):
         bound({X("total", 2021): 1}, data, "default")
-    check = check_claims(data, "default").set_index("claim_id")  # does not raise
-    assert check.attrs["conflict"] == info.value.conflict
+    result = check_claims_result(data, "default")  # does not raise
+    assert isinstance(result, ClaimsCheck) and not result.consistent
+    assert list(result.conflict) == info.value.conflict
+    check = result.table.set_index("claim_id")
+    assert check.attrs == {}  # the conflicting sets are in the result object, not in attrs
     assert not check.loc["sysvak_change", "consistent"] and check.loc["sysvak_change", "in_conflict"]
     assert check.loc["total_2021", "consistent"]  # unrelated claims still check out
     assert check["reconciled_low"].isna().all()  # no bounds as if nothing were wrong
@@ -348,13 +355,16 @@ def test_structural_conflict_total_below_its_parts():
 
 def test_two_separate_conflicts_are_both_reported():
     data = edited({"sysvak_change": {"value": 50.0}, "svarrapporter_change": {"value": 10.0}})
-    check = check_claims(data, "default").set_index("claim_id")
+    result = check_claims_result(data, "default")
+    check = result.table.set_index("claim_id")
     # svarrapporter: x21 - x20 >= 47 - 26.5 = 20.5 > 10.5
-    assert sorted(map(sorted, check.attrs["conflicts"])) == [
+    assert sorted(map(sorted, result.conflicts)) == [
         ["svarrapporter_2020", "svarrapporter_2021", "svarrapporter_change"],
         ["sysvak_2020", "sysvak_2021", "sysvak_change"]]
     assert check["in_conflict"].sum() == 6 and (check["consistent"] == ~check["in_conflict"]).all()
-    assert "outside the conflicting" in check.loc["total_2021", "note"]
+    # the others of total_2021 contradict each other: it is checked against the claims outside both sets
+    assert check.loc["total_2021", "note"] == NOTE_OTHERS_CONFLICT
+    assert [n.code for n in result.notes("total_2021")] == [NOTE_OTHERS_CONFLICT]
 
 
 def test_face_value_reading_contradicts_itself():
@@ -374,7 +384,9 @@ def test_undated_plateau_is_checked_against_2020_but_does_not_constrain_it():
     # "rundt 200" with step 20 -> [190, 210]; compared with the 2020 total [192.5, 193.5]
     assert (row["stated_low"], row["stated_high"]) == pytest.approx((190, 210))
     assert (row["implied_low"], row["implied_high"]) == pytest.approx((192.5, 193.5))
-    assert row["consistent"] and "2020" in row["note"]
+    assert row["consistent"] and row["note"] == NOTE_UNDATED_COMPARED
+    assert row["compared_with"] == X("total", 2020)
+    assert check_claims_result().notes("total_plateau")[0].values == {"compared_with": X("total", 2020)}
     # read with step 10 -> [195, 205]: 193 is outside, flagged, but 2020 and 2021 bounds are unchanged
     narrow = edited({"total_plateau": {"step": 10.0}})
     check2 = check_claims(narrow, "default").set_index("claim_id")

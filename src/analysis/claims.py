@@ -33,7 +33,11 @@ Besides the page's claims the model has *structural* constraints, labelled and k
 The undated level "rundt 200 millioner" (``total_plateau``) describes *some years before 2021* that the page
 does not name. It gets its own variable ``total[all->all]@undated`` and so does **not** constrain 2020 or
 2021. :func:`check_claims` checks it against the earliest dated level of the same measure (the 2020 total,
-which the page's sentence places among those "about 200 million" years) and says so in its ``note``.
+which the page's sentence places among those "about 200 million" years) and says so in its ``note`` (the code
+``undated_compared``, with that level's variable in ``compared_with``).
+
+Results are numbers and codes, never sentences: the words for them are in the message catalogue of the
+presentation layer.
 
 Tables, figures and sentences for readers of these results are in :mod:`analysis.present.claims_report`.
 """
@@ -54,8 +58,10 @@ from scipy.optimize import linprog
 from analysis.data import is_published, load_published
 from analysis.errors import DataError
 from analysis.intervals import DEFAULT_RULES, Convention, Rule, add_bounds
+from analysis.results import Note, note
 
 UNDATED = "undated"
+RELATION_JOIN = "; "  # between the constraints of one claim in registry()["relation"] (both must hold)
 PARTS_OF_TOTAL = ("sysvak", "svarrapporter", "frikort_egenandel", "plo")
 PANDEMIC_AREAS = ("sysvak", "svarrapporter", "frikort_egenandel")
 # The changes the page singles out; the rest of the total change is the "unexplained" residual.
@@ -65,7 +71,8 @@ NAMED_CHANGES = (
     ("frikort_egenandel", "all", "all"),
     ("plo", "fastlege", "kommune"),
 )
-_TOL = 1e-7  # LP feasibility tolerance used when comparing intervals
+TOL = 1e-7  # LP feasibility tolerance used when comparing intervals (public: readers' tables use it too)
+_TOL = TOL
 _EPS_STEP = 1e-6  # open stated ends are tightened inward by this fraction of the figure's step ...
 _EPS_REL = 1e-9  # ... or by this fraction of the figure's size, whichever is larger
 _MOVED = 1e-11  # a relative change of an optimum larger than this, after tightening, means the end is open
@@ -578,8 +585,7 @@ def _quantities(model: _Model, published: bool) -> list[dict]:
         kind = "residual" if i["measure"] == "other" else "level"
         out.append(dict(quantity=name, numerator={name: 1.0}, denominator=None, measure=i["measure"],
                         sender=i["sender"], receiver=i["receiver"], kind=kind, year=i["year"], from_year=None,
-                        description=("other messages (total minus every named category)" if kind == "residual"
-                                     else "level")))
+                        description="other" if kind == "residual" else "level"))
         flows.setdefault((i["measure"], i["sender"], i["receiver"]), []).append(i["year"])
     if not published:
         return out
@@ -593,7 +599,7 @@ def _quantities(model: _Model, published: bool) -> list[dict]:
                                    description="change"))
             out.append(base | dict(quantity=f"growth_percent:{m}[{s}->{r}]@{y0}-{y1}",
                                    numerator={x1: 100.0, x0: -100.0}, denominator={x0: 1.0},
-                                   kind="growth_percent", description="growth in percent"))
+                                   kind="growth_percent", description="growth_percent"))
     for y0, y1 in itertools.pairwise(sorted(flows.get(("total", "all", "all"), []))):
         names = [(m, s, r) for m, s, r in NAMED_CHANGES]
         if not all(variable(m, y, s, r) in model.info for m, s, r in names for y in (y0, y1)):
@@ -605,8 +611,7 @@ def _quantities(model: _Model, published: bool) -> list[dict]:
         out.append(dict(quantity=f"unexplained_change@{y0}-{y1}", numerator=coefs, denominator=None,
                         measure="unexplained", sender="all", receiver="all", kind="residual", year=y1,
                         from_year=y0,
-                        description="change in the total not explained by SYSVAK, svarrapporter, "
-                                    "frikort/egenandel and care messages GP -> municipality"))
+                        description="unexplained"))
     return out
 
 
@@ -616,7 +621,9 @@ def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | N
     One row per quantity: ``quantity, low, high, low_closed, high_closed, measure, sender, receiver, kind,
     year, from_year, unit, description``; ``kind`` is level, change, growth_percent or residual (``other`` =
     total minus every named category; ``unexplained`` = the total change not explained by SYSVAK,
-    svarrapporter, frikort/egenandel and GP -> municipality care messages). Each bound is a linear program
+    svarrapporter, frikort/egenandel and GP -> municipality care messages); ``description`` is a code for what
+    the row bounds (``level``, ``other`` for a level of other messages, ``change``, ``growth_percent``,
+    ``unexplained``; the words are in :mod:`analysis.present.claims_report`). Each bound is a linear program
     (Charnes–Cooper for growth rates) over the closure of the claims; ``low_closed`` / ``high_closed`` say
     whether a value the wording strictly allows attains it (see the module docstring). Raises
     :class:`InconsistentClaims` naming a smallest conflicting set when the claims contradict each other.
@@ -707,21 +714,66 @@ def _implied(model: _Model, tight: _Model, active: list[int], claim: _Claim) -> 
         return -np.inf, np.inf, False, False
 
 
+# Codes of the notes check_claims() gives a claim (column ``note``, several joined by "; "):
+NOTE_OTHERS_CONFLICT = "others_conflict"  # the other claims contradict each other: checked against the claims
+#                                           outside the conflicting set(s) only
+NOTE_UNDATED_COMPARED = "undated_compared"  # no year named: checked against the level in ``compared_with``, the
+#                                             earliest dated one; it does not constrain any dated year
+NOTE_UNDATED_UNMATCHED = "undated_unmatched"  # no year named and no dated level of this measure to compare with
+NOTE_JOIN = "; "
+
+
+@dataclass(frozen=True)
+class ClaimsCheck:
+    """The result of :func:`check_claims_result`: the per-claim table and the conflicting sets, found in turn."""
+
+    table: pd.DataFrame  # what check_claims() returns
+    conflicts: tuple[tuple[str, ...], ...]  # smallest conflicting sets of claim ids, each removed before the next
+
+    @property
+    def conflict(self) -> tuple[str, ...]:
+        """The first smallest conflicting set (empty when the claims agree)."""
+        return self.conflicts[0] if self.conflicts else ()
+
+    @property
+    def consistent(self) -> bool:
+        """True when all claims can hold at once (no conflicting set)."""
+        return not self.conflicts
+
+    def notes(self, claim_id: str) -> list[Note]:
+        """The notes of one claim as :class:`analysis.results.Note` (code, values), from its ``note`` column."""
+        row = self.table.set_index("claim_id").loc[claim_id]
+        codes = [c for c in str(row["note"]).split(NOTE_JOIN) if c]
+        return [note(c, compared_with=row["compared_with"]) if c == NOTE_UNDATED_COMPARED else note(c)
+                for c in codes]
+
+
 def check_claims(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """One row per claim: its stated interval, what all the other claims imply for it, and whether they agree.
 
-    Columns ``claim_id, wording, paraphrase, kind, value, unit, qualifier, stated_low, stated_high,
+    The table of :func:`check_claims_result` (which also gives the conflicting sets); see there.
+    """
+    return check_claims_result(data, convention).table
+
+
+def check_claims_result(data: pd.DataFrame | None = None,
+                        convention: str | Convention | None = None) -> ClaimsCheck:
+    """Check every claim against the others: a :class:`ClaimsCheck` with the table and the conflicting sets.
+
+    Table columns ``claim_id, wording, paraphrase, kind, value, unit, qualifier, stated_low, stated_high,
     stated_low_closed, stated_high_closed, implied_low, implied_high, implied_low_closed, implied_high_closed,
     reconciled_low, reconciled_high, reconciled_low_closed, reconciled_high_closed, consistent, in_conflict,
-    note``.
+    note, compared_with``.
     *implied* is the range of the claim's quantity over every value the other claims (and the structural
     constraints) allow; *reconciled* the range allowed by all claims together; the ``_closed`` columns say
     whether an end is attained (module docstring). *consistent*: the stated and implied ranges share a value
     (ends that only touch must both be closed). Never raises on a contradiction: smallest conflicting sets are
-    found one after another (``result.attrs["conflicts"]``, the first also as ``attrs["conflict"]``); their
-    claims get ``in_conflict`` True and ``consistent`` False, reconciled bounds are NaN, and a claim whose
-    other claims contradict each other is checked against the claims outside the conflicting sets (said in
-    ``note``). Claims that meet only at open ends count as contradicting.
+    found one after another (``.conflicts``, the first also as ``.conflict``); their claims get ``in_conflict``
+    True and ``consistent`` False, reconciled bounds are NaN, and a claim whose other claims contradict each
+    other is checked against the claims outside the conflicting sets (note code ``others_conflict``). An
+    undated level is checked against the earliest dated level of its measure (``undated_compared``, that
+    level's variable in ``compared_with``). ``note`` holds codes (:data:`NOTE_OTHERS_CONFLICT` ...), several
+    joined by "; ". Claims that meet only at open ends count as contradicting.
     """
     frame = _prepare(data, convention)
     if not is_published(frame):
@@ -741,20 +793,19 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
     for k, claim in enumerate(model.claims):
         r = frame.iloc[k]
         others = [j for j in everything if j != k]
-        notes = []
+        notes, compared_with = [], ""
         if not feasible and not _feasible(tight, others):
             others = [j for j in clean if j != k]
-            notes.append("the other claims contradict each other: checked against the claims outside the "
-                         "conflicting set(s) only")
+            notes.append(NOTE_OTHERS_CONFLICT)
         target_claim = claim
         if pd.isna(r["year"]) and r["kind"] == "level":
             target = _earliest_level(model, r)
             if target is None:
-                notes.append("no year named and no dated level of this measure to compare with")
+                notes.append(NOTE_UNDATED_UNMATCHED)
             else:
                 target_claim = _Claim(claim.claim_id, [], {target: 1.0})
-                notes.append(f"no year named: checked against {target}, which the page places among those "
-                             "years; it does not constrain 2020 or 2021")
+                notes.append(NOTE_UNDATED_COMPARED)
+                compared_with = target
         implied = _implied(model, tight, others, target_claim)
         reconciled = (_range_ends(system, claim.numerator, claim.denominator) if system is not None
                       else (np.nan, np.nan, False, False))
@@ -769,12 +820,19 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
                          implied_low_closed=implied[2], implied_high_closed=implied[3],
                          reconciled_low=reconciled[0], reconciled_high=reconciled[1],
                          reconciled_low_closed=reconciled[2], reconciled_high_closed=reconciled[3],
-                         consistent=consistent, in_conflict=in_conflict, note="; ".join(notes)))
+                         consistent=consistent, in_conflict=in_conflict, note=NOTE_JOIN.join(notes),
+                         compared_with=compared_with))
     out = pd.DataFrame(rows)
     out["consistent"] = out["consistent"].astype(bool)
-    out.attrs["conflict"] = [model.claims[k].claim_id for k in conflicts[0]] if conflicts else []
-    out.attrs["conflicts"] = [[model.claims[k].claim_id for k in c] for c in conflicts]
-    return out
+    return ClaimsCheck(out, tuple(tuple(model.claims[k].claim_id for k in c) for c in conflicts))
+
+
+def unconstrained_levels(check: pd.DataFrame) -> list[str]:
+    """Ids of the level claims that no other claim constrains: what the others imply is only the structural
+    limits (from 0 up to what the total leaves), in a :func:`check_claims` table."""
+    free = check[(check["kind"] == "level") & (check["implied_low"].abs() <= TOL)
+                 & np.isfinite(check["implied_high"])]
+    return list(free["claim_id"])
 
 
 def _all_conflicts(model: _Model, active: list[int]) -> list[list[int]]:
@@ -850,7 +908,7 @@ def registry(data: pd.DataFrame | None = None, convention: str | Convention | No
         for k, m, s, r, y, f in zip(frame["kind"], frame["measure"], frame["sender"], frame["receiver"],
                                     frame["year"], frame["from_year"], strict=True)
     ]
-    out["relation"] = [" and ".join(_relation(row) for row in c.rows) for c in model.claims]
+    out["relation"] = [RELATION_JOIN.join(_relation(row) for row in c.rows) for c in model.claims]
     return out
 
 
@@ -858,7 +916,7 @@ def structural_constraints(data: pd.DataFrame | None = None,
                            convention: str | Convention | None = None) -> pd.DataFrame:
     """The constraints that are not page claims, labelled: levels >= 0, total = named parts + other, other >= 0."""
     model = _closure_model(_prepare(data, convention))
-    rows = [dict(label="nonnegative", relation="every level ≥ 0 (message counts)")]
+    rows = [dict(label="nonnegative", relation="level ≥ 0")]
     rows += [dict(label=label, relation=_relation(row)) for label, row in model.structural]
     return pd.DataFrame(rows)
 
@@ -929,6 +987,22 @@ def derived(data: pd.DataFrame | None = None, convention: str | Convention | Non
 
 # A reading nobody should use: every printed figure taken as exact. It shows why the intervals matter.
 FACE_VALUE = Convention("face_value", {q: Rule(0.0, 0.0, True, True) for q in DEFAULT_RULES})
+# The quantities a briefing asks about, e.g. for a table of their bounds under several conventions.
+HEADLINE_QUANTITIES = (
+    "change:total[all->all]@2020-2021",
+    "growth_percent:total[all->all]@2020-2021",
+    "growth_percent:sysvak[all->all]@2020-2021",
+    "change:plo[fastlege->kommune]@2020-2021",
+    "other[all->all]@2021",
+    "unexplained_change@2020-2021",
+)
+
+
+def headline_quantities(rec: pd.DataFrame | None) -> list[str] | None:
+    """Those of :data:`HEADLINE_QUANTITIES` that a :func:`reconcile` result `rec` has, in that order; None (for
+    :func:`sensitivity`: every quantity) when there is no `rec` or it has none of them."""
+    known = set() if rec is None else set(rec["quantity"])
+    return [q for q in HEADLINE_QUANTITIES if q in known] or None
 
 
 def sensitivity(conventions: Sequence[str | Convention], quantities: Sequence[str] | None = None,
