@@ -85,12 +85,11 @@ def data_line(data: pd.DataFrame, lang: str = "nb", *, path: str = "", conventio
 # ---------------------------------------------------------------- the published figures
 
 
-def figures_table(data: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+def figures_table(data: pd.DataFrame) -> pd.DataFrame:
     """Return one row per published figure, machine-readable: codes, plain numbers and closedness (for export).
 
     Columns ``figure_id, wording, paraphrase, year, from_year, measure, sender, receiver, kind, qualifier, value,
-    unit, step, low, high, low_closed, high_closed, source_id``; `lang` is accepted and ignored (the table is the
-    same in every language).
+    unit, step, low, high, low_closed, high_closed, source_id``: the same table in every language.
     """
     cols = ["figure_id", "wording", "paraphrase", "year", "from_year", "measure", "sender", "receiver", "kind",
             "qualifier", "value", "unit", "step", "low", "high", "low_closed", "high_closed", "source_id"]
@@ -214,7 +213,8 @@ def convention_display(convention: str | Convention | None = None, lang: str = "
         _h("high_steps", lang): [significant(r.high, lang) for r in rules],
     }
     if conv.rel_tol:
-        tol = catalogue.text(lang, "overview.convention.rel_tol", percent=decimal_marks(f"{100 * conv.rel_tol:g}", lang))
+        percent = decimal_marks(f"{100 * conv.rel_tol:g}", lang)
+        tol = catalogue.text(lang, "overview.convention.rel_tol", percent=percent)
         rows[_h("rel_tol", lang)] = [tol] * len(conv.rules)
     return pd.DataFrame(rows)
 
