@@ -17,6 +17,7 @@ from analysis import decompose
 from analysis.present import decompose_report
 from analysis.data import load_published, load_series
 from analysis.errors import DataError
+from analysis.results import note
 from conftest import image_count, outputs_text
 
 ADDITIVE = ["start", "end", "change", "pp", "share_pct"]
@@ -30,7 +31,16 @@ def published():
 
 @pytest.fixture(scope="module")
 def table(published):
-    return decompose.contributions(published, 2020, 2021, lang="en").set_index("driver")
+    return decompose.contributions(published, 2020, 2021).set_index("driver")
+
+
+@pytest.fixture(scope="module")
+def result(published):
+    return decompose.contributions_result(published, 2020, 2021)
+
+
+def _codes(notes):
+    return [n.code for n in notes]
 
 
 # ---------------------------------------------------------------- the default case, by hand
@@ -91,8 +101,21 @@ def test_helseboka_by_hand(table):
     assert r["end"] == pytest.approx(e)
     assert r["change"] == pytest.approx(e - s)
     assert r["growth_pct"] == pytest.approx((e / s - 1) * 100)  # 82.5 %, inside "over 82 %"
-    assert "does not fit" in r["note"] and "printed 1.8 (2020)" in r["note"]
+    assert r["note"] == "not_fit; not_fit"  # both printed levels are ruled out
     assert 3.4 / 1.8 - 1 > 0.83  # why: the printed pair is not "over 82 %" read as (82, 83)
+
+
+def test_not_fit_notes_carry_the_numbers(result):
+    """The notes are codes with values: the printed level, the period, what the claims allow, the midpoint."""
+    first, second = result.notes["helseboka"]
+    assert (first.code, first["value"], first["period"]) == ("not_fit", 1.8, "2020")
+    assert (first["low"], first["high"]) == pytest.approx((3.35 / 1.83, 1.85))
+    assert first["mid"] == pytest.approx((3.35 / 1.83 + 1.85) / 2)
+    s = first["mid"]  # given the 2020 point, 2021 lies in [max(3.35, 1.82 s), min(3.4, 1.83 s)]
+    assert (second["value"], second["period"]) == (3.4, "2021")
+    assert (second["low"], second["high"]) == pytest.approx((max(3.35, 1.82 * s), min(3.4, 1.83 * s)))
+    en = decompose_report.notes_text(result.notes["helseboka"], "en", result.unit)
+    assert "printed 1.8 (2020) does not fit" in en and "printed 3.4 (2021)" in en
 
 
 def test_other_is_total_minus_drivers(table):
@@ -103,7 +126,7 @@ def test_other_is_total_minus_drivers(table):
 
 def test_hedged_points_are_printed_numbers_and_say_so(table):
     assert table.loc["sysvak", "end"] == 63
-    assert "over 63" in table.loc["sysvak", "note"] and "open end" in table.loc["sysvak", "note"]
+    assert table.loc["sysvak", "note"] == "open_end"
 
 
 def test_point_basis_says_which_points_the_code_chose(table):
@@ -135,22 +158,48 @@ def test_open_and_closed_ends_by_hand(table):
     assert (t["share_pct_low_closed"], t["share_pct_high_closed"]) == (True, True)  # 100 % by definition
 
 
-def test_row_labels_name_the_residual_as_notebook_01_does(published):
+def test_row_labels_are_codes_and_name_the_residual_as_notebook_01_does(result):
     from analysis.present import claims_report
 
+    assert list(result.table["label"]) == ["sysvak", "svarrapporter", "frikort", "helseboka", "other", "total"]
     for lang in ("nb", "en"):
-        t = decompose.contributions(published, 2020, 2021, lang=lang).set_index("driver")
-        assert t.loc["other", "label"] == claims_report.flow_label("unexplained", "all", "all", lang)
-        assert t.loc["other", "label"] == decompose_report.labels(t.reset_index(), lang)[4]
-    nb = decompose.contributions(published, 2020, 2021, lang="nb").set_index("driver")
-    assert "høyst" in nb.loc["helseboka", "label"]  # the page says "i hovedsak": Helseboka is at most the flow
+        words = decompose_report.labels(result, lang)
+        assert words[4] == claims_report.flow_label("unexplained", "all", "all", lang)
+    assert "høyst" in decompose_report.labels(result, "nb")[3]  # the page says "i hovedsak": at most the flow
 
 
-def test_notes_follow_lang(published):
-    t = decompose.contributions(published, 2020, 2021, lang="nb").set_index("driver")
-    assert "trykt 1,8 (2020) passer ikke" in t.loc["helseboka", "note"]
-    assert "«til over 63 millioner meldinger»" in t.loc["sysvak", "note"]
-    assert t.loc["helseboka", "label"].startswith("PLO fastlege → kommune")
+def test_result_object_says_what_attrs_said(result, published):
+    assert (result.start, result.end, result.unit, result.published) == ("2020", "2021", "million messages", True)
+    assert result.drivers["helseboka"] == (("plo", "fastlege", "kommune"),)
+    assert not result.both_directions and not result.per_measure
+    assert list(result.notes) == list(result.table["driver"])
+    assert result.table.attrs == {}  # nothing rides in attrs any more
+    pd.testing.assert_frame_equal(result.table, decompose.contributions(published, 2020, 2021))
+    rev = decompose.contributions_result(published, 2020, 2021, include_reverse_helseboka=True)
+    assert rev.both_directions and rev.table.set_index("driver").loc["helseboka", "label"] == "helseboka_both"
+
+
+def test_notes_in_words_follow_lang(result):
+    nb = decompose_report.notes_text(result.notes["helseboka"], "nb", result.unit)
+    assert "trykt 1,8 (2020) passer ikke" in nb
+    assert "«til over 63 millioner meldinger»" in decompose_report.notes_text(result.notes["sysvak"], "nb")
+    assert decompose_report.labels(result, "nb")[3].startswith("PLO fastlege → kommune")
+    assert decompose_report.labels(result, "en")[3].startswith("PLO GP → municipality")
+
+
+def test_no_lang_in_the_analysis_functions():
+    import inspect
+
+    for fn in (decompose.contributions, decompose.contributions_result, decompose.counterfactual,
+               decompose.counterfactual_result, decompose.compare_helseboka, decompose.counterfactual_variants):
+        assert "lang" not in inspect.signature(fn).parameters, fn.__name__
+
+
+def test_driver_names_read_as_in_a_sentence():
+    assert decompose_report.driver_names(["sysvak", "svarrapporter", "frikort"], "nb") == (
+        "SYSVAK, svarrapporter og frikort/egenandel")
+    assert decompose_report.driver_names(["sysvak", "svarrapporter"], "en") == "SYSVAK and result reports"
+    assert decompose_report.driver_name("helseboka", "en") == "PLO GP → municipality"
 
 
 def test_reverse_helseboka_adds_the_flow_and_takes_it_from_other(published, table):
@@ -213,7 +262,7 @@ def test_joint_bounds_no_wider_than_adding_intervals(published, table):
 # ---------------------------------------------------------------- counterfactual
 
 def test_counterfactual_by_hand(published):
-    cf = decompose.counterfactual(published, 2020, 2021, lang="en").set_index("quantity")
+    cf = decompose.counterfactual(published, 2020, 2021).set_index("quantity")
     assert cf.loc["excluded_change", "value"] == pytest.approx(58 + 21)
     assert cf.loc["counterfactual_total", "value"] == pytest.approx(284 - (58 + 21))
     # end total [283.5, 284.5) and the two stated changes [57.5, 58.5) + [20.5, 21.5) are not linked
@@ -222,7 +271,7 @@ def test_counterfactual_by_hand(published):
     assert cf.loc["counterfactual_change", "value"] == pytest.approx(284 - 79 - 193)
     assert cf.loc["counterfactual_growth_pct", "value"] == pytest.approx((205 - 193) / 193 * 100)
     assert (cf.loc["plateau", "value"], cf.loc["plateau", "low"], cf.loc["plateau", "high"]) == (200, 190, 210)
-    assert "modelled" in cf.loc["counterfactual_total", "note"]
+    assert cf.loc["counterfactual_total", "note"] == "counterfactual_total"  # a code; words in the report
     for q, r in cf.iterrows():
         assert r["low"] - 1e-9 <= r["value"] <= r["high"] + 1e-9, q
 
@@ -235,14 +284,26 @@ def test_counterfactual_with_frikort(published):
 
 
 def test_counterfactual_ends(published):
-    cf = decompose.counterfactual(published, 2020, 2021, lang="en").set_index("quantity")
+    res = decompose.counterfactual_result(published, 2020, 2021)
+    cf = res.table.set_index("quantity")
     # the end total "284" is [283.5, 284.5) and the stated changes [57.5, 58.5) + [20.5, 21.5): the lowest
     # counterfactual 283.5 - 80 is reached only at 58.5 and 21.5, which the wording excludes
     assert not cf.loc["counterfactual_total", "low_closed"]
     assert not cf.loc["counterfactual_total", "high_closed"]  # 284.5 is excluded too
     assert cf.loc["plateau", "low_closed"] and cf.loc["plateau", "high_closed"]  # "rundt 200": [190, 210]
-    assert "no substitution" in cf.loc["counterfactual_total", "note"]
-    assert "SYSVAK and result reports" in cf.loc["excluded_change", "note"]  # names, not code keys
+    words = decompose_report.display_counterfactual(res, "en").iloc[:, -1]
+    assert "no substitution" in words.iloc[3]
+    assert words.iloc[2].endswith("SYSVAK and result reports")  # names, not code keys
+    assert res.exclude == ("sysvak", "svarrapporter") and res.code == "sysvak_svarrapporter"
+    assert res.notes["plateau"]["step"] == 20  # "rundt 200": step 20 (data/README.md)
+
+
+def test_counterfactual_variants(published):
+    variants = decompose.counterfactual_variants_result(published, 2020, 2021)
+    assert [v.code for v in variants] == ["sysvak_svarrapporter", "sysvak_svarrapporter_frikort"]
+    assert list(decompose.counterfactual_variants(published, 2020, 2021)) == [v.code for v in variants]
+    assert [decompose_report.variant_title(v, "nb") for v in variants] == [
+        "uten SYSVAK og svarrapporter", "uten SYSVAK, svarrapporter og frikort/egenandel"]
 
 
 def test_counterfactual_unknown_driver(published):
@@ -278,7 +339,8 @@ def test_series_by_hand(tmp_path):
     path = tmp_path / "synthetic_series.csv"
     raw = _synthetic_series(path).set_index(["period", "measure"])["value"]
     series = load_series(path)
-    t = decompose.contributions(series, 2019, 2021, lang="en").set_index("driver")
+    res = decompose.contributions_result(series, 2019, 2021)
+    t = res.table.set_index("driver")
     assert list(t.index) == ["sysvak", "helseboka", "other", "total"]  # defaults found in the file
     total_2019 = raw.loc["2019"].sum()  # no measure 'total': the sum of all rows
     total_2021 = raw.loc["2021"].sum()
@@ -286,11 +348,13 @@ def test_series_by_hand(tmp_path):
     assert t.loc["sysvak", "change"] == pytest.approx(9_000 - 0)
     assert t.loc["sysvak", "pp"] == pytest.approx(9_000 / total_2019 * 100)
     assert math.isnan(t.loc["sysvak", "growth_pct"])  # starts at zero: undefined, not infinite
-    assert "growth rate undefined" in t.loc["sysvak", "note"]
+    assert t.loc["sysvak", "note"] == "undefined"
+    assert "growth rate undefined" in decompose_report.notes_text(res.notes["sysvak"], "en")
     assert t.loc["other", "change"] == pytest.approx(raw.loc[("2021", "epikrise")] - raw.loc[("2019", "epikrise")])
     plo = raw.loc[("2021", "plo")] / raw.loc[("2019", "plo")] * 100 - 100
     assert t.loc["helseboka", "growth_pct"] == pytest.approx(plo)
-    assert "sum of all rows" in t.loc["total", "note"]
+    assert "sum_total" in t.loc["total", "note"].split("; ")
+    assert "sum of all rows" in decompose_report.notes_text(res.notes["total"], "en")
     _check_properties(t.reset_index())
 
 
@@ -312,9 +376,11 @@ def test_series_any_two_periods_with_total(tmp_path, start, end):
 def test_series_missing_start_row_counts_as_zero_with_note(tmp_path):
     path = tmp_path / "synthetic_series_missing.csv"
     _synthetic_series(path, drop_start_row=True)
-    t = decompose.contributions(load_series(path), 2019, 2020, lang="en").set_index("driver")
+    res = decompose.contributions_result(load_series(path), 2019, 2020)
+    t = res.table.set_index("driver")
     assert t.loc["sysvak", "start"] == 0 and t.loc["sysvak", "change"] == pytest.approx(1_000)
-    assert "no row" in t.loc["sysvak", "note"] and "counted as 0" in t.loc["sysvak", "note"]
+    assert res.notes["sysvak"][0] == note("no_row", key="sysvak/all/all", period="2019")
+    assert "no row for sysvak/all/all in 2019: counted as 0" in decompose_report.notes_text(res.notes["sysvak"], "en")
     assert math.isnan(t.loc["sysvak", "growth_pct"])
 
 
@@ -333,9 +399,10 @@ def test_series_monthly_periods(tmp_path):
 def test_series_points_are_data(tmp_path):
     path = tmp_path / "synthetic_series.csv"
     _synthetic_series(path)
-    t = decompose.contributions(load_series(path), 2019, 2021, lang="en")
-    assert set(t["point_basis"]) == {"data"}
-    assert t.set_index("driver").loc["helseboka", "label"] == "PLO GP → municipality"  # no Helseboka claim
+    res = decompose.contributions_result(load_series(path), 2019, 2021)
+    assert set(res.table["point_basis"]) == {"data"}
+    assert res.table.set_index("driver").loc["helseboka", "label"] == "plo_flow"  # no Helseboka claim
+    assert decompose_report.labels(res, "en")[1] == "PLO GP → municipality"
 
 
 def test_series_without_default_drivers_uses_one_per_measure(tmp_path):
@@ -343,11 +410,13 @@ def test_series_without_default_drivers_uses_one_per_measure(tmp_path):
     pd.DataFrame([dict(period=p, measure=m, sender="all", receiver="all", value=v)
                   for p, vals in [("2020", (5, 7)), ("2021", (6, 9))]
                   for m, v in zip(["henvisning", "epikrise"], vals, strict=True)]).to_csv(path, index=False)
-    t = decompose.contributions(load_series(path), 2020, 2021)
+    res = decompose.contributions_result(load_series(path), 2020, 2021)
+    t = res.table
     assert list(t["driver"]) == ["epikrise", "henvisning", "other", "total"]
     assert t.set_index("driver").loc["other", "change"] == pytest.approx(0)
     # every measure is a driver: the residual is the messages in no measure, 01's "other messages"
-    assert t.set_index("driver").loc["other", "label"] == "Øvrige meldinger"
+    assert res.per_measure and t.set_index("driver").loc["other", "label"] == "other_measures"
+    assert decompose_report.labels(res, "nb")[2] == "Øvrige meldinger"
     with pytest.raises(DataError, match="exclude"):
         decompose.counterfactual(load_series(path), 2020, 2021)
 
@@ -372,8 +441,8 @@ def test_errors(published, tmp_path):
 # ---------------------------------------------------------------- text
 
 def test_summary_numbers_come_from_the_table(published):
-    t = decompose.contributions(published, 2020, 2021, lang="en")
-    cf = decompose.counterfactual(published, 2020, 2021)
+    t = decompose.contributions_result(published, 2020, 2021)
+    cf = decompose.counterfactual_result(published, 2020, 2021)
     text = decompose_report.summary_text(t, cf, "en")
     assert f"{58 / 193 * 100:.1f} of the {91 / 193 * 100:.1f} percentage points" in text  # 30.1 of the 47.2
     assert f"about {284 - 79:.1f} million messages" in text
@@ -393,19 +462,23 @@ def test_summary_numbers_come_from_the_table(published):
 
 # ---------------------------------------------------------------- the notebook
 
-def test_notebook_title_is_true_for_both_kinds_of_data():
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_notebook_title_is_true_for_both_kinds_of_data(lang):
     import nbformat
 
-    from analysis import paths
+    from conftest import notebook_file
 
-    nb = nbformat.read(paths.NOTEBOOKS_DIR / "02_growth_decomposition.ipynb", as_version=4)
+    nb = nbformat.read(notebook_file("02_growth_decomposition", lang), as_version=4)
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
-    titles = [c.source.splitlines()[0] for c in markdown[:2]]
-    assert all(t.startswith("# 02 · ") and "193" not in t and "284" not in t for t in titles), titles
-    # the published page's numbers only appear in code cells that run for the published figures
-    assert not [c for c in markdown if "193" in c.source or "Kildesiden" in c.source or "source page" in c.source]
-    nb_text = " ".join(c.source for c in markdown if "lang-nb" in c.metadata.get("tags", []))
-    assert "notebook" not in nb_text.lower()
+    title = markdown[0].source.splitlines()[0]
+    assert title.startswith("# 02 · ") and "193" not in title and "284" not in title, title
+    # the published page only appears in cells shown for the published figures; no markdown types its numbers
+    untagged = [c for c in markdown if "published-data" not in c.metadata.get("tags", [])]
+    assert not [c for c in untagged if "Kildesiden" in c.source or "source page" in c.source]
+    assert not [c for c in markdown if "193" in c.source or "284" in c.source]
+    assert isinstance(nb.metadata["helsemeldinger"]["summary"], str)
+    if lang == "nb":
+        assert "notebook" not in " ".join(c.source for c in markdown).lower()
 
 
 @pytest.mark.notebook
@@ -421,7 +494,8 @@ def test_notebook_default(run_notebook):
     assert "Øvrige meldinger" not in text and "høyst" in text
     # SYSVAK 2021 "over 63": (63, 64), both ends open (see test_open_and_closed_ends_by_hand)
     assert "63,0 (63,0–64,0)" in text
-    assert "Kildesiden" in text  # the published framing, shown for the published figures
+    assert "Punktverdiene" in text and "89 % vekst" in text  # the model point, explained on the published page
+    assert "tillater bare 82–83 %" in text  # 1.8 -> 3.4 is 88.9 % growth; "over 82 %" read as (82, 83)
 
 
 @pytest.mark.notebook
@@ -447,4 +521,4 @@ def test_notebook_on_synthetic_series(run_notebook, tmp_path):
     # nothing about the published page on a user's file (review finding 2)
     for published_only in ("The source page", "193", "284", "grey band", "Helseboka", "58 / 193"):
         assert published_only not in text, published_only
-    assert "your file" in text
+    assert f"**Data:** {path} ·" in text  # the data line names the user's file (the own-data cell says more)

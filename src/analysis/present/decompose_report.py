@@ -27,7 +27,7 @@ _MEASURE_OF = {"sysvak": "sysvak", "svarrapporter": "svarrapporter", "frikort": 
                "other_measures": "other"}
 
 
-def _t(lang: str, key: str, **values: object) -> str:
+def _t(lang: str, key: str, /, **values: object) -> str:
     """Message `decompose.<key>` in `lang`."""
     return catalogue.text(lang, f"decompose.{key}", **values)
 
@@ -73,6 +73,16 @@ def driver_names(drivers: Sequence[str], lang: str = "nb") -> str:
 def variant_title(cf: Counterfactual, lang: str) -> str:
     """A counterfactual variant's name: 'uten SYSVAK og svarrapporter'."""
     return _t(lang, "names.variant", names=driver_names(cf.exclude, lang))
+
+
+def variant_heading(cf: Counterfactual, lang: str) -> str:
+    """A counterfactual variant's name as a bold Markdown heading line: '**uten SYSVAK og svarrapporter**'."""
+    return _t(lang, "counterfactual.title", name=variant_title(cf, lang))
+
+
+def no_counterfactual(lang: str) -> str:
+    """What to say when the data have none of the drivers the counterfactual leaves out by default."""
+    return _t(lang, "counterfactual.none")
 
 
 def _unit(lang: str, unit: str) -> str:
