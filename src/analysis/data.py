@@ -362,12 +362,33 @@ def load_series(path: str | Path, convention: str | Convention | None = None) ->
     return _note_synthetic(out.reset_index(drop=True))
 
 
-def _note_synthetic(frame: pd.DataFrame) -> pd.DataFrame:
-    """Tell analysis.present.outputs whether `frame` is synthetic (a source_id containing "synthetic"), so figures and
-    tables saved from it are marked; loading other data clears the mark. Returns `frame` unchanged."""
-    from analysis.present import outputs
+SYNTHETIC_WORD = "synthetic"  # a source_id containing this word (any case) marks synthetic data
+_synthetic_loaded = False  # set by load_series / load_data; read by analysis.present.outputs
 
-    outputs.mark_synthetic(outputs.is_synthetic(frame))
+
+def is_synthetic(frame: pd.DataFrame) -> bool:
+    """True when any `source_id` of `frame` contains "synthetic" (case-insensitive)."""
+    if "source_id" not in frame.columns:
+        return False
+    ids = frame["source_id"].dropna().astype(str)
+    return bool(ids.str.contains(SYNTHETIC_WORD, case=False, regex=False).any())
+
+
+def mark_synthetic(flag: bool = True) -> None:
+    """Mark (or with False, unmark) the data loaded in this process as synthetic."""
+    global _synthetic_loaded
+    _synthetic_loaded = bool(flag)
+
+
+def synthetic_loaded() -> bool:
+    """True while the data last loaded in this process (load_series, load_data) are synthetic."""
+    return _synthetic_loaded
+
+
+def _note_synthetic(frame: pd.DataFrame) -> pd.DataFrame:
+    """Record whether `frame` is synthetic, so figures and tables saved from it are marked; loading other data
+    clears the mark. Returns `frame` unchanged."""
+    mark_synthetic(is_synthetic(frame))
     return frame
 
 

@@ -4,7 +4,7 @@ Both are reproducible: two builds on the same inputs write byte-identical CSV, P
 timestamps or software versions in the files' metadata, fixed SVG ids, fixed float format).
 
 Synthetic data are marked wherever they go. :func:`analysis.data.load_series` (and ``load_data``) call
-:func:`mark_synthetic` when a source_id of the loaded rows contains "synthetic" (any case), and clear the mark
+:func:`analysis.data.mark_synthetic` when a source_id of the loaded rows contains "synthetic" (any case), and clear the mark
 when other data are loaded. While the mark is set, :func:`save_figure` stamps "SYNTETISKE DATA" /
 "SYNTHETIC DATA" onto the figure itself (so it shows inline in the notebook and the HTML page too, not only in
 the PNG and SVG files), and :func:`save_table` writes a first column ``data_note`` = ``synthetic``. The
@@ -22,35 +22,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis import paths
+from analysis.data import SYNTHETIC_WORD, is_synthetic, mark_synthetic, synthetic_loaded
 from analysis.present.catalogue import LANGS, text
 
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is saved: `import analysis.data` stays light
     from matplotlib.figure import Figure
 
-SYNTHETIC_WORD = "synthetic"
 DATA_NOTE_COLUMN = "data_note"
 STAMP_GID = "hm-synthetic-stamp"
-
-_synthetic = False  # set by mark_synthetic(); read by save_figure and save_table
-
-
-def is_synthetic(frame: pd.DataFrame) -> bool:
-    """True when any `source_id` of `frame` contains "synthetic" (case-insensitive)."""
-    if "source_id" not in frame.columns:
-        return False
-    ids = frame["source_id"].dropna().astype(str)
-    return bool(ids.str.contains(SYNTHETIC_WORD, case=False, regex=False).any())
-
-
-def mark_synthetic(flag: bool = True) -> None:
-    """Mark (or with False, unmark) the data loaded in this process as synthetic, for figures and tables."""
-    global _synthetic
-    _synthetic = bool(flag)
-
-
-def synthetic_marked() -> bool:
-    """True while the data last loaded in this process are synthetic."""
-    return _synthetic
 
 
 def _lang_of(name: str) -> str | None:
@@ -144,7 +123,7 @@ def save_figure(fig: Figure, name: str, export_dir: str | Path = "") -> list[Pat
     """
     import matplotlib.pyplot as plt
 
-    if _synthetic:
+    if synthetic_loaded():
         stamp_synthetic(fig, _lang_of(name))
     use_titles_as_alt_text()
     if not export_dir:
@@ -178,7 +157,17 @@ def save_table(frame: pd.DataFrame, name: str, export_dir: str | Path = "") -> P
     folder = paths.resolve(export_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.csv"
-    if _synthetic:
+    if synthetic_loaded():
         frame = mark_table(frame)
     frame.to_csv(target, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
     return target
+
+
+def synthetic_marked() -> bool:
+    """True while the data last loaded in this process are synthetic (:func:`analysis.data.synthetic_loaded`)."""
+    return synthetic_loaded()
+
+
+__all__ = ["DATA_NOTE_COLUMN", "SYNTHETIC_WORD", "alt_text", "figure_title", "is_synthetic", "mark_synthetic",
+           "mark_table", "save_figure", "save_table", "stamp_synthetic", "synthetic_marked",
+           "use_titles_as_alt_text"]
