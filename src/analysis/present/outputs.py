@@ -4,8 +4,8 @@ Both are reproducible: two builds on the same inputs write byte-identical CSV, P
 timestamps or software versions in the files' metadata, fixed SVG ids, fixed float format).
 
 Synthetic data are marked wherever they go. :func:`analysis.data.load_series` (and ``load_data``) call
-:func:`analysis.data.mark_synthetic` when a source_id of the loaded rows contains "synthetic" (any case), and clear the mark
-when other data are loaded. While the mark is set, :func:`save_figure` stamps "SYNTETISKE DATA" /
+:func:`analysis.data.mark_synthetic` when a source_id of the loaded rows contains "synthetic" (any case), and
+clear the mark when other data are loaded. While the mark is set, :func:`save_figure` stamps "SYNTETISKE DATA" /
 "SYNTHETIC DATA" onto the figure itself (so it shows inline in the notebook and the HTML page too, not only in
 the PNG and SVG files), and :func:`save_table` writes a first column ``data_note`` = ``synthetic``. The
 stamp's words are the catalogue's ``outputs.stamp`` and ``outputs.stamp_note``.
