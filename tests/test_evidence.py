@@ -24,7 +24,7 @@ def context() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def ev(published, context) -> pd.DataFrame:
-    return evidence.annual_equivalents(published, context, lang="en").set_index("evidence_id")
+    return evidence.annual_equivalents(published, context).set_index("evidence_id")
 
 
 def test_monthly_counts_times_twelve_with_a_month_tolerance(ev):
@@ -35,7 +35,9 @@ def test_monthly_counts_times_twelve_with_a_month_tolerance(ev):
     # "over 9" (step 1) -> (9, 10) per month.
     assert (second["low"], second["high"]) == pytest.approx((9 * 12 * 0.9, 10 * 12 * 1.1))
     assert jan["receipts_excluded"] and second["receipts_excluded"]
-    assert "receipt" in jan["assumption"] and "Meldingsteller" in jan["assumption"]
+    assert jan["assumption"].code == "monthly" and (jan["assumption"]["months"], jan["assumption"]["tolerance"]) == (12, 0.1)
+    text = evidence_report.assumption_text(jan["assumption"], "en")
+    assert "receipt" in text and "Meldingsteller" in text and "× 12 months" in text and "±10 %" in text
     # Placed mid-month: January 2012 and (by default) November 2012.
     assert jan["x"] == pytest.approx(2012 + 0.5 / 12)
     assert second["x"] == pytest.approx(2012 + 10.5 / 12)
@@ -58,13 +60,19 @@ def test_weekday_average_times_weekdays_plus_a_weekend_share(ev, published, cont
 def test_labels_keep_converted_apart_from_published(ev, published, context):
     converted = ev[ev["basis"] == "converted"]
     assert list(converted.index) == ["cw_monthly_2012", "cw_monthly_2013", "nhn_weekday_2014"]
-    assert converted["label"].str.startswith("converted (assumption: ").all()
-    assert not ev.loc[ev["basis"] == "published", "label"].str.contains("converted").any()
+    en = evidence_report.evidence_export(ev.reset_index(), "en").set_index("evidence_id")
+    assert en.loc[converted.index, "label"].str.startswith("converted (assumption: ").all()
+    assert not en.loc[ev["basis"] == "published", "label"].str.contains("converted").any()
     plateau = ev.loc["total_plateau"]
-    assert np.isnan(plateau["x"]) and "does not name the years" in plateau["assumption"]
+    assert np.isnan(plateau["x"]) and plateau["when_note"] == "years_not_named" and plateau["when"] == ""
+    assert "does not name the years" in en.loc["total_plateau", "assumption"]
     assert (plateau["low"], plateau["high"]) == (190, 210)
-    nb = evidence.annual_equivalents(published, context, lang="nb")
+    # the weekday count's year is inferred; the second monthly count's month is an argument (printed 2013-11)
+    assert en.loc["nhn_weekday_2014", "when"] == "c. 2014 (year inferred)"
+    assert ev.loc["cw_monthly_2013", ["when", "when_note"]].tolist() == ["2012-11", "second_month"]
+    nb = evidence_report.evidence_export(ev.reset_index(), "nb")
     assert nb.loc[nb["basis"] == "converted", "label"].str.startswith("omregnet (antakelse: ").all()
+    assert "when_note" not in nb and "wording" not in nb
     # Old-format counts are a part of the total, not a total.
     assert set(ev.loc[ev["role"] == "part"].index) == {"unclassified_2014", "unclassified_2015"}
 
@@ -82,6 +90,10 @@ def test_plateau_excess_by_hand(published):
     # "rundt 200" read with step 50: [175, 225].
     assert (wide["baseline_low"], wide["baseline_high"]) == (175, 225)
     assert (wide["excess_low"], wide["excess_high"]) == pytest.approx((283.5 - 225, 284.5 - 175))
+    steps = evidence.plateau_excess_steps(published, (2020, 2021), [20, 50])
+    # the convention reads "rundt 200" with step 20 (its first rows); 20 is not repeated, 50 is added
+    assert steps["plateau_step"].tolist() == [20, 20, 50, 50]
+    assert steps.iloc[3]["excess_low"] == pytest.approx(283.5 - 225)
     assert "above the plateau" in evidence_report.excess_sentence(r21, "en")
     assert "consistent with the plateau" in evidence_report.excess_sentence(r20, "en")
 
@@ -96,7 +108,7 @@ def test_beside_drivers_adds_up(published):
     pe = evidence.plateau_excess(published).iloc[1]  # 2021
     assert pe["year"] == 2021
     cf = decompose.counterfactual(published, 2020, 2021, exclude=["sysvak", "svarrapporter"])
-    rows = evidence.beside_drivers(pe, cf, "en").set_index("quantity")
+    rows = evidence.beside_drivers(pe, cf, exclude=["sysvak", "svarrapporter"], start=2020).set_index("quantity")
     # SYSVAK up 58 and result reports up 21 (printed): 79 million.
     assert rows.loc["drivers", "value"] == pytest.approx(58 + 21)
     # excess = drivers' change + rest, for the point values.
@@ -106,13 +118,20 @@ def test_beside_drivers_adds_up(published):
         assert r["low"] <= r["value"] <= r["high"], q
     # 79 = 58 + 21 is worked out from published figures, not printed itself: derived (review finding 3)
     assert rows.loc["drivers", "kind"] == "derived" and rows.loc["rest", "kind"] == "modelled"
-    assert "sysvak" not in rows.loc["drivers", "label"] and "SYSVAK and result reports" in rows.loc["drivers", "label"]
+    assert rows.loc["drivers", "drivers"] == "sysvak, svarrapporter" and rows.loc["drivers", "end"] == "2021"
+    labels = evidence_report.beside_labels(rows.reset_index(), "en")
+    assert "sysvak" not in labels[1] and "SYSVAK and result reports" in labels[1]
     growth = decompose.contributions(published, 2020, 2021)
-    with_growth = evidence.beside_drivers(pe, cf, "en", growth).set_index("quantity")
+    with_growth = evidence.beside_drivers(pe, cf, growth, exclude=["sysvak", "svarrapporter"],
+                                          start=2020).set_index("quantity")
     # Their share of the printed 91 million growth: 100 * 79 / 91.
     assert with_growth.loc["share_growth", "value"] == pytest.approx(100 * 79 / 91)
     assert with_growth.loc["share_growth", "low"] <= 100 * 79 / 91 <= with_growth.loc["share_growth", "high"]
     assert with_growth.loc["share_growth", "kind"] == "derived"
+    both = evidence.beside_driver_sets(published, pe, [["sysvak", "svarrapporter"], ["sysvak"]])
+    assert both.groupby("drivers", sort=False).size().tolist() == [5, 5]
+    assert both.loc[both["quantity"] == "drivers", "value"].iloc[0] == pytest.approx(79)
+    assert "sysvak, svarrapporter" not in evidence_report.rest_sentence(both.iloc[:5], "en")
 
 
 def test_adoption_curve_is_seeded_and_its_band_holds_the_curve(ev):

@@ -9,7 +9,9 @@ published. The 2021 excess over the published plateau is interval arithmetic on 
 two intervals allow), and :func:`fit_adoption_curve` draws an illustrative logistic curve through the
 interval evidence.
 
-Tables, sentences and figures for readers of this evidence are in :mod:`analysis.present.evidence_report`.
+The results are language-free: the assumption behind a converted value is a Note (a code with its
+values), the time a figure belongs to is a plain period with a code for what is uncertain about it. Tables,
+sentences and figures for readers of this evidence are in :mod:`analysis.present.evidence_report`.
 """
 
 from __future__ import annotations
@@ -17,16 +19,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from analysis.present import i18n
-from analysis.decompose import driver_names
+from analysis import decompose
 from analysis.errors import DataError
-from analysis.present.formatting import significant
 from analysis.intervals import Convention, get_convention
+from analysis.results import Note, note
 from analysis.trend import fit_logistic_points, logistic_curve, refit_logistic
 
 MILLION = 1e6
@@ -34,49 +34,11 @@ MILLION = 1e6
 # is ambiguous and is an argument (see data/README.md).
 CW_FIRST_MONTH = "2012-01"
 
-TEXT = {
-    "published": {"nb": "publisert", "en": "published"},
-    "converted": {"nb": "omregnet (antakelse: {a})", "en": "converted (assumption: {a})"},
-    "monthly": {
-        "nb": "månedstall × {m} måneder; én måned antatt lik årets gjennomsnittsmåned ±{t:g} %; "
-              "uten kvitteringsmeldinger, altså ikke på samme grunnlag som Meldingstellerens totaler",
-        "en": "monthly count × {m} months; one month taken as the year's average month ±{t:g} %; excludes "
-              "receipt messages, so not on the same basis as the Meldingsteller totals",
-    },
-    "monthly_short": {"nb": "×{m} mnd. ±{t:g} %, uten kvitteringer", "en": "×{m} months ±{t:g} %, excl. receipts"},
-    "weekday": {
-        "nb": "snitt per vanlig virkedag × ({w} virkedager + {lo}–{hi} × {r} helge- og helligdager); "
-              "helgetrafikk som andel av en virkedags er en antakelse; året er utledet (NHN 10 år), ikke trykt",
-        "en": "average per ordinary weekday × ({w} weekdays + {lo}–{hi} × {r} weekend and holiday days); "
-              "weekend traffic as a share of a weekday's is an assumption; the year is inferred (NHN 10 years), "
-              "not printed",
-    },
-    "weekday_short": {"nb": "{w} virkedager + helg {lo}–{hi} av virkedag",
-                      "en": "{w} weekdays + weekend {lo}–{hi} of a weekday"},
-    "plateau": {"nb": "årsnivå for noen år før 2020–2021; siden nevner ikke hvilke år",
-                "en": "yearly level for some years before 2020–2021; the page does not name the years"},
-    "part": {"nb": "publisert (en del av totalen: gamle meldingsformater som ikke kunne klassifiseres)",
-             "en": "published (a part of the total: old-format messages that could not be classified)"},
-    "second_month": {"nb": "{p} (trykt som november 2013; beskrevet som ti måneder etter januar 2012)",
-                     "en": "{p} (printed as November 2013; described as ten months after January 2012)"},
-    "weekday_when": {"nb": "ca. 2014 (år utledet)", "en": "c. 2014 (year inferred)"},
-    "not_named": {"nb": "år ikke oppgitt", "en": "years not named"},
-}
-
-
-def _pick(key: str, lang: str, **kw: object) -> str:
-    return i18n.pick(TEXT[key], lang).format(**kw)
-
-
 def _one(frame: pd.DataFrame, mask: pd.Series, what: str) -> pd.Series:
     rows = frame[mask]
     if len(rows) != 1:
         raise DataError(f"expected exactly one {what} row in the data, found {len(rows)}; check data/")
     return rows.iloc[0]
-
-
-# A share as Python writes it at its shortest ("0.1"), with the decimal mark of the language.
-_share = partial(significant, digits=6, typographic=False)
 
 
 def _mid_year(period: pd.Period) -> float:
@@ -95,11 +57,14 @@ def annual_equivalents(
     days_per_year: float = 365,
     weekend_share: Sequence[float] = (0.1, 0.3),
     cw_second_month: str = "2012-11",
-    lang: str = "nb",
 ) -> pd.DataFrame:
     """Return every figure on total volume as an annual-equivalent interval in million messages per year,
-    with its basis (published or converted), the assumption behind it and where it sits in time."""
-    i18n.check_lang(lang)
+    with its basis (published or converted), the assumption behind it and where it sits in time.
+
+    Beside the numbers: ``when`` (the period as text, "" when the source names none), ``when_note`` (a code:
+    "" or ``second_month``, ``year_inferred``, ``years_not_named``), ``assumption`` (a Note with the factors
+    of a conversion, ``plateau`` for the undated level, else None) and ``wording`` (a published figure as
+    printed)."""
     if not 0 <= month_tolerance < 1:
         raise DataError(f"month_tolerance must be a fraction between 0 and 1, got {month_tolerance!r}")
     if len(weekend_share) != 2 or not 0 <= weekend_share[0] <= weekend_share[1] <= 1:
@@ -113,14 +78,15 @@ def annual_equivalents(
     second = pd.Period(text, freq="M")
     rows = []
 
-    def add(evidence_id, row, basis, when, x, value, low, high, assumption, label, role="total",
-            receipts_excluded=False):
+    def add(evidence_id, row, basis, when, x, value, low, high, assumption, role="total",
+            receipts_excluded=False, when_note="", wording=""):
         rows.append({
             "evidence_id": evidence_id, "source_id": row["source_id"], "basis": basis, "role": role,
             "when": when, "x": x, "stated_value": float(row["value"]),
             "stated_unit": row["unit"], "stated_low": float(row["low"]), "stated_high": float(row["high"]),
             "value": value, "low": low, "high": high, "unit": "million messages per year",
-            "receipts_excluded": receipts_excluded, "assumption": assumption, "label": label,
+            "receipts_excluded": receipts_excluded, "assumption": assumption, "when_note": when_note,
+            "wording": wording,
         })
 
     # Monthly counts (Computerworld): × months, ± a month-to-month tolerance; they exclude receipts.
@@ -128,48 +94,40 @@ def annual_equivalents(
     if len(monthly) != 2:
         raise DataError(f"expected two monthly total counts (Computerworld) in the context data, found {len(monthly)}")
     lo_f, hi_f = months_per_year * (1 - month_tolerance), months_per_year * (1 + month_tolerance)
-    long_text = _pick("monthly", lang, m=f"{months_per_year:g}", t=100 * month_tolerance)
-    short = _pick("converted", lang, a=_pick("monthly_short", lang, m=f"{months_per_year:g}",
-                                               t=100 * month_tolerance))
-    for (_, row), period, when in zip(
-        monthly.iterrows(),
-        (pd.Period(CW_FIRST_MONTH, freq="M"), second),
-        (CW_FIRST_MONTH, _pick("second_month", lang, p=str(second))),
-        strict=True,
-    ):
-        add(f"cw_monthly_{row['year']}", row, "converted", when, _mid_year(period),
-            row["value"] * months_per_year, row["low"] * lo_f, row["high"] * hi_f, long_text, short,
-            receipts_excluded=True)
+    assumption = note("monthly", months=months_per_year, tolerance=month_tolerance)
+    for (_, row), period, when_note in zip(monthly.iterrows(), (pd.Period(CW_FIRST_MONTH, freq="M"), second),
+                                           ("", "second_month"), strict=True):
+        add(f"cw_monthly_{row['year']}", row, "converted", str(period), _mid_year(period),
+            row["value"] * months_per_year, row["low"] * lo_f, row["high"] * hi_f, assumption,
+            receipts_excluded=True, when_note=when_note)
 
     # Average per ordinary weekday (NHN 10 år): × (weekdays + share × other days).
     wd = _one(context, context["metric"] == "total_medical_messages_per_weekday", "weekday count")
     rest = days_per_year - weekdays_per_year
     share_mid = (weekend_share[0] + weekend_share[1]) / 2
-    add("nhn_weekday_2014", wd, "converted", _pick("weekday_when", lang), wd["year"] + 0.5,
+    add("nhn_weekday_2014", wd, "converted", str(int(wd["year"])), wd["year"] + 0.5,
         wd["value"] * (weekdays_per_year + share_mid * rest) / MILLION,
         wd["low"] * (weekdays_per_year + weekend_share[0] * rest) / MILLION,
         wd["high"] * (weekdays_per_year + weekend_share[1] * rest) / MILLION,
-        _pick("weekday", lang, w=f"{weekdays_per_year:g}", lo=_share(weekend_share[0], lang),
-              hi=_share(weekend_share[1], lang), r=f"{rest:g}"),
-        _pick("converted", lang, a=_pick("weekday_short", lang, w=f"{weekdays_per_year:g}",
-                                           lo=_share(weekend_share[0], lang), hi=_share(weekend_share[1], lang))))
+        note("weekday", weekdays=weekdays_per_year, rest=rest, share_low=weekend_share[0],
+             share_high=weekend_share[1]), when_note="year_inferred")
 
     # Published yearly totals and the undated plateau.
     totals = published[(published["measure"] == "total") & (published["kind"] == "level")
                        & (published["sender"] == "all") & (published["receiver"] == "all")]
     for _, row in totals.sort_values("year", na_position="first").iterrows():
         if pd.isna(row["year"]):
-            add(row["figure_id"], row, "published", _pick("not_named", lang), math.nan, row["value"],
-                row["low"], row["high"], _pick("plateau", lang), f"{_pick('published', lang)}: «{row['wording']}»")
+            add(row["figure_id"], row, "published", "", math.nan, row["value"], row["low"], row["high"],
+                note("plateau"), when_note="years_not_named", wording=row["wording"])
         else:
             y = int(row["year"])
             add(row["figure_id"], row, "published", str(y), y + 0.5, row["value"], row["low"], row["high"],
-                "", f"{_pick('published', lang)}: «{row['wording']}»")
+                None, wording=row["wording"])
 
     # Unclassifiable old-format counts: published yearly, but a part of the total (a lower bound on it).
     for _, row in context[context["metric"] == "unclassified_old_format"].sort_values("year").iterrows():
         add(f"unclassified_{row['year']}", row, "published", str(row["year"]), row["year"] + 0.5, row["value"],
-            row["low"], row["high"], "", _pick("part", lang), role="part")
+            row["low"], row["high"], None, role="part")
     return pd.DataFrame(rows)
 
 
@@ -265,32 +223,34 @@ def fit_adoption_curve(evidence: pd.DataFrame, before: float = 2021, n_boot: int
 
 # ---------------------------------------------------------------- beside the decomposition
 
-def beside_drivers(excess: pd.Series, cf: pd.DataFrame, lang: str = "nb",
-                   contributions: pd.DataFrame | None = None) -> pd.DataFrame:
+def beside_drivers(excess: pd.Series, cf: pd.DataFrame, contributions: pd.DataFrame | None = None, *,
+                   exclude: Sequence[str] | None = None, start: object | None = None) -> pd.DataFrame:
     """Rows to set the excess over the plateau beside the excluded drivers' change from
     analysis.decompose.counterfactual: excess, drivers' change, the rest (counterfactual total minus
     plateau), the drivers' share of the excess and, given analysis.decompose.contributions, their share of
     the growth; bounds by interval arithmetic (sums of per-driver bounds: conservative). ``kind`` is
     ``derived`` for numbers worked out from the published figures alone (the drivers' change, their share of
-    the growth) and ``modelled`` for those that rest on the plateau baseline."""
-    q = cf.set_index("quantity")
+    the growth) and ``modelled`` for those that rest on the plateau baseline.
+
+    `exclude` (the driver codes left out) and `start` (the first year) are what the counterfactual was made
+    with; when not given they are read from `cf` (a counterfactual result with ``exclude`` and ``start``, or
+    the table's own record of them). The rows carry them as ``drivers`` (codes joined by ", "), ``start`` and
+    ``end`` (the excess year)."""
+    table = getattr(cf, "table", cf)
+    record = getattr(table, "attrs", {}) or {}
+    if exclude is None:
+        exclude = getattr(cf, "exclude", None) or record.get("exclude")
+    if start is None:
+        start = getattr(cf, "start", None) or record.get("start")
+    if not exclude or start is None:
+        raise DataError("beside_drivers: give exclude (the drivers left out) and start (the first year) of the "
+                        "counterfactual")
+    exclude = [exclude] if isinstance(exclude, str) else list(exclude)
+    q = table.set_index("quantity")
     d, d_lo, d_hi = (float(q.loc["excluded_change", c]) for c in ("value", "low", "high"))
     c, c_lo, c_hi = (float(q.loc["counterfactual_total", c]) for c in ("value", "low", "high"))
     e, e_lo, e_hi = float(excess["excess"]), float(excess["excess_low"]), float(excess["excess_high"])
     b, b_lo, b_hi = float(excess["baseline"]), float(excess["baseline_low"]), float(excess["baseline_high"])
-    drivers = driver_names(cf.attrs.get("exclude", []), lang)
-    year, start = int(excess["year"]), cf.attrs.get("start", "")
-    labels = {
-        "excess": {"nb": f"overskudd {year} over platånivået (modell: platå-grunnlinje)",
-                   "en": f"{year} excess over the plateau (model: plateau baseline)"},
-        "drivers": {"nb": f"endring {start}–{year} i pandemidriverne ({drivers}); avledet av publiserte tall",
-                    "en": f"change {start}–{year} in the pandemic drivers ({drivers}); derived from published "
-                          "figures"},
-        "rest": {"nb": f"resten: totalen {year} uten {drivers} minus platået (modell)",
-                 "en": f"the rest: the {year} total without {drivers} minus the plateau (model)"},
-        "share": {"nb": "drivernes endring som andel av overskuddet, %",
-                  "en": "drivers' change as a share of the excess, %"},
-    }
     share_lo = 100 * d_lo / e_hi if e_hi > 0 else math.nan
     share_hi = 100 * d_hi / e_lo if e_lo > 0 else math.nan
     rows = [
@@ -300,12 +260,33 @@ def beside_drivers(excess: pd.Series, cf: pd.DataFrame, lang: str = "nb",
         ("share", "modelled", 100 * d / e if e else math.nan, share_lo, share_hi, "percent"),
     ]
     if contributions is not None:
-        mine = contributions[contributions["driver"].isin(cf.attrs.get("exclude", []))]
+        mine = contributions[contributions["driver"].isin(exclude)]
         rows.append(("share_growth", "derived", float(mine["share_pct"].sum()),
                      float(mine["share_pct_low"].sum()), float(mine["share_pct_high"].sum()), "percent"))
-        labels["share_growth"] = {
-            "nb": f"drivernes andel av veksten {start}–{year} (dekomponeringen), %",
-            "en": f"the drivers' share of the {start}–{year} growth (decomposition), %"}
     out = pd.DataFrame(rows, columns=["quantity", "kind", "value", "low", "high", "unit"])
-    out["label"] = [i18n.pick(labels[k], lang) for k in out["quantity"]]
+    out["drivers"] = ", ".join(exclude)
+    out["start"] = str(start)
+    out["end"] = str(int(excess["year"]))
     return out
+
+
+def beside_driver_sets(published: pd.DataFrame, excess: pd.Series, driver_sets: Sequence[Sequence[str]],
+                       start: int = 2020, end: int = 2021,
+                       convention: str | Convention | None = None) -> pd.DataFrame:
+    """Return the beside_drivers rows for each set of drivers, one after the other: the counterfactual
+    without each set (analysis.decompose.counterfactual) and the growth contributions from `start` to `end`."""
+    growth = decompose.contributions(published, start, end, convention=convention)
+    parts = []
+    for drivers in driver_sets:
+        cf = decompose.counterfactual(published, start, end, exclude=list(drivers), convention=convention)
+        parts.append(beside_drivers(excess, cf, growth, exclude=list(drivers), start=start))
+    return pd.concat(parts, ignore_index=True)
+
+
+def plateau_excess_steps(published: pd.DataFrame, years: Sequence[int] = (2020, 2021),
+                         steps: Sequence[float] = (), convention: str | Convention | None = None) -> pd.DataFrame:
+    """Return plateau_excess under the convention, then once more for each other rounding step in `steps`."""
+    first = plateau_excess(published, years, convention=convention)
+    tables = [first] + [plateau_excess(published, years, step, convention) for step in steps
+                        if step != first["plateau_step"].iloc[0]]
+    return pd.concat(tables, ignore_index=True)

@@ -22,7 +22,10 @@ month-of-year terms in the regression models and an additive 12-month season in 
 are there). All simulation is seeded. Periods are given as years (``2020``), ``"2020-03"`` strings or
 pandas Periods; in a monthly series a year stands for its twelve months.
 
-Tables and figures for readers of these results are in :mod:`analysis.present.trend_report`.
+Notes on results are codes with values (:class:`analysis.results.Note`): a fit's ``note`` and
+``baseline_note``, the ``notes`` column of the comparison and excess tables, and the ``reason`` of a
+:class:`TrendError`. Tables, sentences and figures for readers of these results are in
+:mod:`analysis.present.trend_report`.
 """
 
 from __future__ import annotations
@@ -41,10 +44,28 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import OLS
 
 from analysis.errors import DataError
+from analysis.results import Note, note
 
 MODELS = ("linear", "loglinear", "poisson", "ets", "segmented", "logistic")
 # Fewest periods each model is fitted on (more parameters need more points; ETS has five of its own).
 MIN_POINTS = {"linear": 3, "loglinear": 3, "poisson": 3, "ets": 6, "segmented": 5, "logistic": 5}
+
+
+
+
+class TrendError(DataError):
+    """A DataError from fitting a trend that also carries its reason as a Note (a code and its values)."""
+
+    def __init__(self, message: str, reason: Note) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def reason_of(exc: Exception) -> Note:
+    """Return the reason of an error as a Note: a TrendError's own, else ``error`` with the first clause."""
+    if isinstance(exc, TrendError):
+        return exc.reason
+    return note("error", text=str(exc).split(";")[0])
 
 
 # ---------------------------------------------------------------- series and periods
@@ -75,6 +96,17 @@ def _freq_letter(index: pd.PeriodIndex, what: str = "series") -> str:
     if code == "M":
         return "M"
     raise DataError(f"{what}: periods of frequency {index.freqstr!r} are not supported; use years or months")
+
+
+def frequency(series: pd.Series | pd.Index) -> str:
+    """Return "Y" for a yearly and "M" for a monthly series (or index of periods or years)."""
+    index = series.index if isinstance(series, pd.Series) else series
+    return _freq_letter(_to_period_index(index))
+
+
+def period_series(series: pd.Series, allow_gaps: bool = True) -> pd.Series:
+    """Return the series validated and sorted, indexed by periods (what the models fit; gaps allowed)."""
+    return _prepare(series, allow_gaps=allow_gaps).as_series()
 
 
 def _to_period_index(index: pd.Index) -> pd.PeriodIndex:
@@ -235,14 +267,15 @@ def _design(index: pd.PeriodIndex, origin: int, break_ordinal: int | None = None
 def _check_design(x: pd.DataFrame, model: str) -> None:
     n, k = x.shape
     if n <= k:
-        raise DataError(
+        raise TrendError(
             f"model {model!r} has {k} coefficients but only {n} periods to fit; use a longer baseline or "
-            "a simpler model"
+            "a simpler model", note("too_many_coefficients", model=model, k=k, n=n)
         )
     if np.linalg.matrix_rank(x.to_numpy()) < k:
-        raise DataError(
+        raise TrendError(
             f"model {model!r}: the terms {list(x.columns)} cannot all be estimated from these periods "
-            "(e.g. a break with no periods after it, or months missing); change break_period or the window"
+            "(e.g. a break with no periods after it, or months missing); change break_period or the window",
+            note("terms_not_estimable", model=model, terms=list(x.columns))
         )
 
 
@@ -252,7 +285,8 @@ class TrendFit:
     """A fitted trend: `predict(periods, alpha)` gives mean and prediction interval per period."""
 
     model: str
-    note: str
+    note: Note
+    baseline_note: Note | None
 
     def __init__(self, model: str, data: _Series, origin: int, seed: int) -> None:
         self.model = model
@@ -260,8 +294,8 @@ class TrendFit:
         self.freq = data.freq
         self.origin = origin
         self.seed = seed
-        self.note = ""
-        self.baseline_note = ""
+        self.note = note("fit")
+        self.baseline_note = None
         self.params = pd.DataFrame(columns=["parameter", "estimate", "std_error", "lower", "upper"])
         self.aic = math.nan
 
@@ -344,10 +378,7 @@ class _OLSFit(TrendFit):
         aic = float(self.result.aic)
         # A log-scale likelihood is made comparable with count-scale ones by the Jacobian of the log.
         self.aic = aic + 2 * float(np.log(data.values).sum()) if log else aic
-        scale = "log " if log else ""
-        self.note = f"OLS on {scale}counts; Student-t prediction interval (obs_ci)"
-        if log:
-            self.note += ", exponentiated; mean = exp(m + se²/2)"
+        self.note = note("fit_ols_log" if log else "fit_ols")
 
     def _x(self, index: pd.PeriodIndex) -> pd.DataFrame:
         return _design(index, **self._design_args)
@@ -402,9 +433,7 @@ class _PoissonFit(TrendFit):
         self.dispersion = float(self.result.scale)
         self.n_sim = n_sim
         self.aic = math.nan  # a quasi-likelihood has no AIC
-        self.note = (f"quasi-Poisson GLM (dispersion φ = {self.dispersion:.3g}); prediction interval by "
-                     f"simulation ({n_sim} draws, seed {seed}): coefficients ~ normal, counts ~ negative "
-                     "binomial with variance φ·μ")
+        self.note = note("fit_poisson", dispersion=self.dispersion, n_sim=n_sim, seed=seed)
 
     def _x(self, index):
         return _design(index, **self._design_args).to_numpy()
@@ -447,7 +476,7 @@ class _ETSFit(TrendFit):
         self.params = _params_frame(names, est * unit, se * unit, (est - z * se) * unit, (est + z * se) * unit)
         # The likelihood was computed on y/scale: shift it back to the count scale.
         self.aic = float(self.result.aic) + 2 * len(y) * math.log(self.scale)
-        self.note = "damped-trend ETS (additive errors); prediction interval pi_lower/pi_upper from statsmodels"
+        self.note = note("fit_ets")
 
     def _positions(self, index):
         pos = np.asarray(index.asi8, dtype=np.int64) - self.origin
@@ -515,21 +544,22 @@ def fit_logistic_points(t: np.ndarray, y: np.ndarray, sigma: np.ndarray | None =
                 if np.all(np.isfinite(p)) and ssr < best_ssr:
                     best, best_ssr = p, ssr
     if best is None:
-        raise DataError("the logistic curve could not be fitted: the data may not look S-shaped; "
-                        "choose another model (e.g. linear)")
+        raise TrendError("the logistic curve could not be fitted: the data may not look S-shaped; "
+                         "choose another model (e.g. linear)", note("logistic_not_fitted"))
     lo, hi = np.asarray(bounds[0]), np.asarray(bounds[1])
     edge = np.isclose(best, lo, rtol=1e-6, atol=1e-9) | np.isclose(best, hi, rtol=1e-6, atol=1e-9)
     if edge.any():
         names = [n for n, e in zip(("K", "r", "t0"), edge, strict=True) if e]
-        raise DataError(
+        raise TrendError(
             f"the logistic curve is not identified on these data: {names} ran to the edge of the allowed range "
-            "(the data show no S-shape, e.g. the inflection lies far outside the series); choose another model"
+            "(the data show no S-shape, e.g. the inflection lies far outside the series); choose another model",
+            note("logistic_edge", names=names)
         )
     rise = float(logistic_curve(t.max(), *best) - logistic_curve(t.min(), *best))
     if rise < 0.01 * best[0]:
-        raise DataError(
+        raise TrendError(
             "the logistic curve is not identified on these data: the best S-curve is flat over the whole series "
-            "(the data do not rise); choose another model"
+            "(the data do not rise); choose another model", note("logistic_flat")
         )
     return best
 
@@ -574,8 +604,9 @@ class _LogisticFit(TrendFit):
             if p is not None:
                 boot.append(p)
         if len(boot) < max(10, n_boot // 2):
-            raise DataError("the logistic curve is too unstable on these data to give intervals "
-                            f"({len(boot)} of {n_boot} bootstrap refits succeeded); choose another model")
+            raise TrendError("the logistic curve is too unstable on these data to give intervals "
+                             f"({len(boot)} of {n_boot} bootstrap refits succeeded); choose another model",
+                             note("logistic_unstable", n_ok=len(boot), n_boot=n_boot))
         self.boot = np.array(boot)
         self.noise_draws = noise_draws
         ssr = float(resid @ resid) * self.scale**2
@@ -584,8 +615,7 @@ class _LogisticFit(TrendFit):
         lo, hi = np.quantile(self.boot, [0.025, 0.975], axis=0)
         se = self.boot.std(axis=0, ddof=1)
         self.params = _params_frame(["K", "r", "t0"], self.theta * unit, se * unit, lo * unit, hi * unit)
-        self.note = (f"least squares; prediction interval by parametric bootstrap ({len(self.boot)} of {n_boot} "
-                     f"refits, seed {seed}) plus new-observation noise s·t(df={self.df})")
+        self.note = note("fit_logistic", n_ok=len(self.boot), n_boot=n_boot, seed=seed, df=self.df)
 
     def _t(self, index):
         return np.asarray(index.asi8, dtype=float) - self.origin
@@ -618,9 +648,11 @@ def fit(series: pd.Series, model: str = "linear", *, break_period: object | None
     data = _prepare(series, allow_gaps=_allow_gaps and model != "ets")
     n = len(data.values)
     if n < MIN_POINTS[model]:
-        raise DataError(
+        raise TrendError(
             f"model {model!r} needs at least {MIN_POINTS[model]} periods, the series has {n} "
-            f"({data.index[0]}–{data.index[-1]}); use a longer window or a simpler model (linear)"
+            f"({data.index[0]}–{data.index[-1]}); use a longer window or a simpler model (linear)",
+            note("too_few_periods", model=model, need=MIN_POINTS[model], n=n, first=str(data.index[0]),
+                 last=str(data.index[-1]))
         )
     origin = int(data.ordinals[0])
     monthly = data.freq == "M"
@@ -630,11 +662,12 @@ def fit(series: pd.Series, model: str = "linear", *, break_period: object | None
         raise DataError("seasonal terms are for monthly series; the series is yearly")
     if model in ("loglinear",) and np.any(data.values <= 0):
         bad = [str(p) for p in data.index[data.values <= 0]]
-        raise DataError(f"model 'loglinear' needs positive values; period(s) {bad} are zero or negative. "
-                        "Use 'linear' or 'poisson' instead")
+        raise TrendError(f"model 'loglinear' needs positive values; period(s) {bad} are zero or negative. "
+                         "Use 'linear' or 'poisson' instead", note("loglinear_not_positive", periods=bad))
     if model == "poisson" and np.any(data.values < 0):
         bad = [str(p) for p in data.index[data.values < 0]]
-        raise DataError(f"model 'poisson' needs counts ≥ 0; period(s) {bad} are negative")
+        raise TrendError(f"model 'poisson' needs counts ≥ 0; period(s) {bad} are negative",
+                         note("poisson_negative", periods=bad))
     break_ordinal = None
     if model == "segmented" and break_period is None:
         raise DataError("model 'segmented' needs break_period (the first period after the break), e.g. 2020")
@@ -647,9 +680,10 @@ def fit(series: pd.Series, model: str = "linear", *, break_period: object | None
         after = n - before
         need = 2 if slope_change else 1
         if before < need or after < need:
-            raise DataError(
+            raise TrendError(
                 f"break_period {bp}: the fit needs at least {need} periods on each side of the break, the data "
-                f"have {before} before and {after} from it ({data.index[0]}–{data.index[-1]})"
+                f"have {before} before and {after} from it ({data.index[0]}–{data.index[-1]})",
+                note("break_sides", period=str(bp), need=need, before=before, after=after)
             )
     if model in ("linear", "loglinear", "segmented"):
         return _OLSFit(model, data, origin, seed, log=model == "loglinear", break_ordinal=break_ordinal,
@@ -664,6 +698,27 @@ def fit(series: pd.Series, model: str = "linear", *, break_period: object | None
     if seasonal:
         raise DataError("the logistic curve has no seasonal terms; pass seasonal=False or use a yearly series")
     return _LogisticFit(model, data, origin, seed, n_boot=n_boot)
+
+
+@dataclass(frozen=True)
+class ModelFits:
+    """Several models fitted to one series: the fits that worked and, for the others, the reason as a Note."""
+
+    fits: dict[str, TrendFit]
+    failed: dict[str, Note]
+
+
+def fit_models(series: pd.Series, models: Sequence[str], **fit_kwargs: object) -> ModelFits:
+    """Fit each of `models` to the series with the same arguments (e.g. the interrupted-time-series models
+    with one break_period); a model that cannot be fitted is listed in `failed` with its reason."""
+    fits: dict[str, TrendFit] = {}
+    failed: dict[str, Note] = {}
+    for m in models:
+        try:
+            fits[m] = fit(series, m, **fit_kwargs)
+        except DataError as exc:
+            failed[m] = reason_of(exc)
+    return ModelFits(fits, failed)
 
 
 def forecast(series: pd.Series, horizon: int = 3, model: str = "ets", alpha: float = 0.05,
@@ -682,15 +737,15 @@ def forecast(series: pd.Series, horizon: int = 3, model: str = "ets", alpha: flo
 def fit_baseline(series: pd.Series, baseline: Sequence, model: str = "linear", seed: int = 0,
                  **fit_kwargs: object) -> TrendFit:
     """Fit `model` on the baseline window (first, last) only; a segmented model without break_period gets
-    the break find_break places inside the window (said in the fit's `baseline_note`)."""
+    the break find_break places inside the window (said in the fit's `baseline_note`, a Note or None)."""
     base = _window(_prepare(series, allow_gaps=True), baseline)
     _check_gaps(base, "baseline")
-    note = ""
+    found = None
     if model == "segmented" and fit_kwargs.get("break_period") is None:
         fit_kwargs = {**fit_kwargs, "break_period": find_break(base.as_series())["period"].iloc[0]}
-        note = f"break at {fit_kwargs['break_period']} found by find_break on the baseline"
+        found = note("break_found_baseline", period=str(fit_kwargs["break_period"]))
     result = fit(base.as_series(), model, seed=seed, **fit_kwargs)
-    result.baseline_note = note
+    result.baseline_note = found
     return result
 
 
@@ -699,7 +754,8 @@ def baseline_excess(series: pd.Series, baseline: Sequence, target: object, model
                     **fit_kwargs: object) -> pd.DataFrame:
     """Return, per target period and in total, actual, expected with its prediction interval, the excess
     (actual - expected) with its interval and the P-score (percent above expected). The `row` column says
-    "period", "year" (a monthly series' yearly subtotal) or "total"; sums have the interval of the sum."""
+    "period", "year" (a monthly series' yearly subtotal) or "total"; sums have the interval of the sum. The
+    `notes` column holds the fit's baseline note as a tuple of Notes (empty when there is none)."""
     data = _prepare(series, allow_gaps=True)
     base = _window(data, baseline)
     _check_gaps(base, "baseline")
@@ -716,7 +772,7 @@ def baseline_excess(series: pd.Series, baseline: Sequence, target: object, model
         raise DataError(f"target period(s) {inside} lie inside the baseline {base.index[0]}–{base.index[-1]}; "
                         "end the baseline before the event")
     result = fit_baseline(data.as_series(), baseline, model, seed=seed, **fit_kwargs)
-    note = result.baseline_note
+    notes = () if result.baseline_note is None else (result.baseline_note,)
     pred = result.predict(targets, alpha)
     actual = pd.Series(data.values, index=data.ordinals).loc[targets.asi8].to_numpy()
     rows = pd.DataFrame({
@@ -743,7 +799,7 @@ def baseline_excess(series: pd.Series, baseline: Sequence, target: object, model
     rows["p_score_lower"] = 100 * (rows["actual"] / rows["upper"] - 1)
     rows["p_score_upper"] = np.where(rows["lower"] > 0, 100 * (rows["actual"] / rows["lower"] - 1), np.nan)
     rows["model"] = model
-    rows["note"] = note
+    rows["notes"] = [notes] * len(rows)
     return rows
 
 
@@ -758,7 +814,8 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
                    method: str = "rolling", alpha: float = 0.05, min_train: int | None = None,
                    break_period: object | None = None, n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
     """Return one row per model: out-of-sample errors (rolling origin or leave-one-year-out), coverage of
-    the prediction interval and AIC on the whole window where defined."""
+    the prediction interval and AIC on the whole window where defined. `method` is the code "rolling" or
+    "loo"; `notes` holds each row's notes as a tuple of Notes."""
     if method not in ("rolling", "loo"):
         raise DataError(f"method {method!r}: use 'rolling' (rolling origin) or 'loo' (leave one year out)")
     unknown = [m for m in models if m not in MODELS]
@@ -772,14 +829,14 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
         min_train = max(MIN_POINTS[m] for m in models)
         if data.freq == "M":
             min_train = max(min_train, 24)
-    seg_break, seg_note = break_period, ""
+    seg_break, seg_note = break_period, None
     if "segmented" in models and seg_break is None:
         try:
             found = find_break(data.as_series())
             seg_break = found["period"].iloc[0]
-            seg_note = f"break at {seg_break} found by find_break on the window"
+            seg_note = note("break_found_window", period=str(seg_break))
         except DataError as exc:
-            seg_note = f"no break could be placed ({exc})"
+            seg_note = note("no_break_placed", reason=reason_of(exc))
     rows = []
     for m in models:
         kwargs: dict[str, object] = {"seed": seed}
@@ -787,7 +844,7 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
             kwargs["n_boot"] = n_boot
         if m == "segmented":
             kwargs["break_period"] = seg_break
-        errors, actuals, inside, skipped, reason = [], [], [], 0, ""
+        errors, actuals, inside, skipped, reason = [], [], [], 0, None
         for year in years:
             test = units == year
             train = (units < year) if method == "rolling" else ~test
@@ -797,12 +854,12 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
                 continue
             try:
                 if m == "segmented" and seg_break is None:
-                    raise DataError("no break")
+                    raise TrendError("no break", note("no_break"))
                 res = fit(data.subset(train).as_series(), m, _allow_gaps=True, **kwargs)
                 pred = res.predict(data.index[test], alpha)
             except DataError as exc:
                 skipped += 1
-                reason = reason or str(exc).split(";")[0]
+                reason = reason or reason_of(exc)
                 continue
             actual = data.values[test]
             actuals.extend(actual)
@@ -817,36 +874,43 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
         if m == "segmented" and seg_note:
             notes.append(seg_note)
         if m == "ets" and method == "loo":
-            notes.append("not defined for ETS (it needs an unbroken series)")
+            notes.append(note("ets_loo_undefined"))
         if m == "poisson":
-            notes.append("no AIC for a quasi-likelihood")
+            notes.append(note("poisson_no_aic"))
         if m == "loglinear":
-            notes.append("AIC moved to the count scale")
+            notes.append(note("aic_count_scale"))
         if skipped:
-            notes.append(f"{skipped} fold(s) could not be fitted ({reason})")
+            notes.append(note("folds_failed", n=skipped, reason=reason))
         rows.append({
             "model": m,
-            "method": "rolling origin, one year ahead" if method == "rolling" else "leave one year out",
+            "method": method,
             "n_predictions": int(err.size),
             "mae": float(np.mean(np.abs(err))) if err.size else math.nan,
             "rmse": float(np.sqrt(np.mean(err**2))) if err.size else math.nan,
             "mape": float(np.mean(np.abs(err) / np.abs(act)) * 100) if err.size else math.nan,
             "coverage": float(np.mean(inside)) if err.size else math.nan,
             "aic": aic,
-            "note": "; ".join(notes),
+            "notes": notes,
         })
     out = pd.DataFrame(rows)
     # Rank only models scored on the same held-out periods (the most any model had); others stay unranked.
     full = out["n_predictions"] == out["n_predictions"].max()
     out["rank"] = out["rmse"].where(full).rank(method="min")
-    out.loc[~full & (out["n_predictions"] > 0), "note"] += "; not ranked: fewer held-out predictions"
-    out["note"] = out["note"].str.lstrip("; ")
+    unranked = ~full & (out["n_predictions"] > 0)
+    out["notes"] = [tuple(n) + ((note("not_ranked"),) if u else ()) for n, u in zip(out["notes"], unranked,
+                                                                                      strict=True)]
     return out
+
+
+def best_model(comparison: pd.DataFrame) -> str:
+    """Return the model ranked first (lowest out-of-sample RMSE) in a compare_models table."""
+    return str(comparison.sort_values("rank").iloc[0]["model"])
 
 
 def excess_by_model(series: pd.Series, baseline: Sequence, target: object, models: Sequence[str] = MODELS,
                     alpha: float = 0.05, seed: int = 0, **fit_kwargs: object) -> pd.DataFrame:
-    """Return the total excess over the target periods under each model (a sensitivity table)."""
+    """Return the total excess over the target periods under each model (a sensitivity table); a model that
+    cannot be fitted has no numbers and its reason in `notes` (a tuple of Notes)."""
     rows = []
     for m in models:
         kwargs = dict(fit_kwargs)
@@ -857,12 +921,12 @@ def excess_by_model(series: pd.Series, baseline: Sequence, target: object, model
         try:
             ex = baseline_excess(series, baseline, target, m, alpha=alpha, seed=seed, **kwargs)
         except DataError as exc:
-            rows.append({"model": m, "note": str(exc)})
+            rows.append({"model": m, "notes": (reason_of(exc),)})
             continue
         total = ex.iloc[-1]
         rows.append({"model": m, **{c: total[c] for c in ("actual", "expected", "lower", "upper", "excess",
                                                            "excess_lower", "excess_upper", "p_score",
-                                                           "p_score_lower", "p_score_upper", "note")}})
+                                                           "p_score_lower", "p_score_upper", "notes")}})
     return pd.DataFrame(rows)
 
 
@@ -925,7 +989,8 @@ def _candidates(s: _Series, trim: float, slope_change: bool) -> np.ndarray:
     edge = max(math.ceil(trim * n), 2 if slope_change else 1)
     cands = np.arange(edge, n - edge + 1)
     if cands.size == 0:
-        raise DataError(f"the series ({n} periods) is too short to search for a break with trim {trim}")
+        raise TrendError(f"the series ({n} periods) is too short to search for a break with trim {trim}",
+                         note("break_search_too_short", n=n, trim=trim))
     return cands
 
 
@@ -959,7 +1024,8 @@ def _break_search(series: pd.Series, trim: float, slope_change: bool, seasonal: 
     designs = [_break_designs(s, int(k), slope_change, seasonal)[1] for k in cands]
     q, df_den = designs[0].shape[1] - xr.shape[1], len(s.values) - designs[0].shape[1]
     if df_den < 1:
-        raise DataError(f"the series ({len(s.values)} periods) is too short for a break search")
+        raise TrendError(f"the series ({len(s.values)} periods) is too short for a break search",
+                         note("break_search_no_df", n=len(s.values)))
     mr = _residual_maker(xr)
     mus = [_residual_maker(x) for x in designs]
     return _BreakSearch(s, cands, xr, mr, mus, q, df_den, _scan(s.values, mr, mus, q, df_den)[0])

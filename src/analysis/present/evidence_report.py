@@ -1,7 +1,9 @@
-"""Tables, sentences and figures for readers of the published evidence on total volume (notebook 03), in nb or en.
+"""Tables, sentences and figures for readers of the published evidence on total volume (notebook 03, Part B),
+in nb or en.
 
-The numbers come from :mod:`analysis.evidence`; this module labels and formats them (:mod:`analysis.present.formatting`)
-and draws them. Converted and modelled values are labelled as such in every table, sentence and figure.
+The numbers and codes come from :mod:`analysis.evidence`; every word comes from the message catalogue
+(``messages/<lang>/evidence.toml``), numbers are formatted by :mod:`analysis.present.formatting`. Converted
+and modelled values are labelled as such in every table, sentence and figure.
 """
 
 from __future__ import annotations
@@ -10,30 +12,67 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.present import i18n
 from analysis.evidence import AdoptionCurve, relation_to_plateau
-from analysis.present.formatting import interval, number, with_bounds
+from analysis.present import catalogue
+from analysis.present.decompose_report import driver_names
+from analysis.present.formatting import interval, number, significant, with_bounds
 from analysis.present.plotting import wrap
+from analysis.results import Note
+
+
+def _t(lang: str, msgid: str, **values: object) -> str:
+    return catalogue.text(lang, f"evidence.{msgid}", **values)
+
+
+def _share(x: float, lang: str) -> str:
+    """A factor as Python writes it at its shortest ("0.1", "12"), with the decimal mark of `lang`."""
+    return significant(x, lang, 6, typographic=False)
+
+
+def _factors(n: Note, lang: str) -> dict[str, str]:
+    v = n.values
+    if n.code == "monthly":
+        return {"months": _share(v["months"], lang), "tolerance": _share(100 * v["tolerance"], lang)}
+    if n.code == "weekday":
+        return {"weekdays": _share(v["weekdays"], lang), "rest": _share(v["rest"], lang),
+                "share_low": _share(v["share_low"], lang), "share_high": _share(v["share_high"], lang)}
+    return {}
+
+
+def assumption_text(n: Note | None, lang: str = "nb", short: bool = False) -> str:
+    """The assumption behind a converted value (a Note from annual_equivalents) in `lang`; "" for None."""
+    if n is None or (isinstance(n, float) and np.isnan(n)):
+        return ""
+    return _t(lang, f"{'assumption_short' if short else 'assumption'}.{n.code}", **_factors(n, lang))
+
+
+def when_text(row: pd.Series, lang: str = "nb") -> str:
+    """When an evidence row belongs: its period, with what is uncertain about it."""
+    code = row["when_note"]
+    return _t(lang, f"when.{code}", period=row["when"]) if code else str(row["when"])
+
+
+def basis_label(row: pd.Series, lang: str = "nb") -> str:
+    """An evidence row's basis for reading: published (with its wording), converted (with its assumption) or
+    a part of the total."""
+    if row["role"] == "part":
+        return _t(lang, "label.part")
+    if row["basis"] == "converted":
+        return _t(lang, "label.converted", assumption=assumption_text(row["assumption"], lang, short=True))
+    return _t(lang, "label.published", wording=row["wording"])
+
+
+def evidence_export(evidence: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """The annual_equivalents table for the CSV export: `when`, `assumption` and `label` as text in `lang`,
+    the numbers and codes untouched."""
+    out = evidence.copy()
+    out["when"] = [when_text(r, lang) for _, r in evidence.iterrows()]
+    out["assumption"] = [assumption_text(a, lang) for a in evidence["assumption"]]
+    out["label"] = [basis_label(r, lang) for _, r in evidence.iterrows()]
+    return out.drop(columns=["when_note", "wording"])
+
 
 # ---------------------------------------------------------------- figures
-
-FIG = {
-    "title": {"nb": "Publiserte og omregnede tall for årlig totalvolum",
-              "en": "Published and converted evidence on yearly volume"},
-    "y": {"nb": "millioner meldinger per år", "en": "million messages per year"},
-    "x": {"nb": "år (tall plassert midt i perioden de gjelder)", "en": "year (figures placed mid-period)"},
-    "published": {"nb": "publisert årstotal", "en": "published yearly total"},
-    "converted": {"nb": "omregnet til årsekvivalent (antakelse, se tabell)",
-                  "en": "converted to annual equivalent (assumption, see table)"},
-    "plateau": {"nb": "publisert nivå «rundt 200 millioner» (år ikke oppgitt)",
-                "en": "published level \"rundt 200 millioner\" (years not named)"},
-    "curve": {"nb": "illustrasjon: logistisk kurve (modell, ikke data)",
-              "en": "illustration: logistic curve (modelled, not data)"},
-    "excess_title": {"nb": "2021: overskudd over platånivået og endringen fra pandemidriverne",
-                     "en": "2021: excess over the plateau and the pandemic drivers' change"},
-    "excess_x": {"nb": "millioner meldinger", "en": "million messages"},
-}
-
 
 def plot_evidence(evidence: pd.DataFrame, plateau: tuple[float, float], curve: AdoptionCurve | None = None,
                   lang: str = "nb") -> plt.Figure:
@@ -41,11 +80,11 @@ def plot_evidence(evidence: pd.DataFrame, plateau: tuple[float, float], curve: A
     across the whole axis, and optionally the illustrative curve; every kind labelled."""
     fig, ax = plt.subplots(figsize=(9, 5))
     ax.axhspan(plateau[0], plateau[1], facecolor="0.8", alpha=0.6, hatch="..", edgecolor="0.5", linewidth=0,
-               label=i18n.pick(FIG["plateau"], lang))
+               label=_t(lang, "figure.plateau"))
     if curve is not None:
         c = curve.curve
         ax.fill_between(c["x"], c["lower"], c["upper"], color="C2", alpha=0.15, linewidth=0)
-        ax.plot(c["x"], c["mean"], color="C2", linestyle=":", linewidth=2, label=i18n.pick(FIG["curve"], lang))
+        ax.plot(c["x"], c["mean"], color="C2", linestyle=":", linewidth=2, label=_t(lang, "figure.curve"))
     dated = evidence[(evidence["role"] == "total") & evidence["x"].notna()]
     for basis, style in (("published", {"fmt": "s", "color": "black", "mfc": "black", "ls": "-"}),
                          ("converted", {"fmt": "o", "color": "C0", "mfc": "white", "ls": "--"})):
@@ -55,18 +94,18 @@ def plot_evidence(evidence: pd.DataFrame, plateau: tuple[float, float], curve: A
         err = np.vstack([sub["value"] - sub["low"], sub["high"] - sub["value"]])
         bars = ax.errorbar(sub["x"], sub["value"], yerr=err, fmt=style["fmt"], color=style["color"],
                            mfc=style["mfc"], mec=style["color"], ms=8, capsize=5, elinewidth=1.5,
-                           label=i18n.pick(FIG[basis], lang))
+                           label=_t(lang, f"figure.{basis}"))
         bars[-1][0].set_linestyle(style["ls"])
     ax.set_ylim(0, max(320, float(dated["high"].max()) * 1.08))
-    ax.set_ylabel(i18n.pick(FIG["y"], lang))
-    ax.set_xlabel(i18n.pick(FIG["x"], lang))
-    ax.set_title(i18n.pick(FIG["title"], lang))
+    ax.set_ylabel(_t(lang, "figure.y"))
+    ax.set_xlabel(_t(lang, "figure.x"))
+    ax.set_title(_t(lang, "figure.title"))
     ax.legend(frameon=False, fontsize="small", loc="upper left")
     fig.tight_layout()
     return fig
 
 
-def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = None) -> plt.Figure:
+def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = None, end: object = 2021) -> plt.Figure:
     """Horizontal point-and-whisker chart of rows with label, value, low, high and kind: hollow black squares for
     published or derived figures, hollow circles for modelled rows, each with its interval written beside it (a
     narrow interval stays readable where the whisker is shorter than the marker); a line at zero."""
@@ -85,18 +124,16 @@ def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = Non
     ax.set_yticks(ys, [wrap(str(t), 38) for t in rows["label"]], fontsize="small")
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlim(min(0.0, float(rows["low"].min())) - 0.05 * span, float(rows["high"].max()) + 0.3 * span)
-    ax.set_xlabel(i18n.pick(FIG["excess_x"], lang))
+    ax.set_xlabel(_t(lang, "figure.excess_x"))
     handles = [
         plt.Line2D([], [], marker="s", color="black", mfc="white", mew=1.5, linestyle="none", ms=7,
-                   label=i18n.pick({"nb": "avledet av publiserte tall", "en": "derived from published figures"},
-                                   lang)),
+                   label=_t(lang, "figure.derived")),
         plt.Line2D([], [], marker="o", color="C1", mfc="white", mew=1.5, linestyle="none", ms=7,
-                   label=i18n.pick({"nb": "modell (platå-grunnlinje)", "en": "modelled (plateau baseline)"}, lang)),
+                   label=_t(lang, "figure.modelled")),
     ]
     ax.legend(handles=handles, frameon=False, fontsize="small", loc="lower right")
-    ax.set_title(title or i18n.pick(FIG["excess_title"], lang))
-    ax.text(0.0, -0.02, i18n.pick({"nb": "Tallene ved hver rad: punkt [intervall].",
-                                   "en": "Numbers by each row: point [interval]."}, lang),
+    ax.set_title(title or _t(lang, "figure.excess_title", end=end))
+    ax.text(0.0, -0.02, _t(lang, "figure.numbers"),
             transform=fig.transFigure, fontsize=8, color="dimgray", va="bottom")
     fig.tight_layout()
     return fig
@@ -104,51 +141,24 @@ def plot_intervals(rows: pd.DataFrame, lang: str = "nb", title: str | None = Non
 
 # ---------------------------------------------------------------- tables for reading
 
-DHEAD = {
-    "when": {"nb": "når", "en": "when"},
-    "stated": {"nb": "slik det står", "en": "as stated"},
-    "label": {"nb": "grunnlag", "en": "basis"},
-    "annual": {"nb": "mill. meldinger per år [intervall]", "en": "million messages per year [interval]"},
-    "relation": {"nb": "mot platået {lo}–{hi}", "en": "against the plateau {lo}–{hi}"},
-    "assumption": {"nb": "antakelse", "en": "assumption"},
-    "source": {"nb": "kilde", "en": "source"},
-    "year": {"nb": "år", "en": "year"},
-    "actual": {"nb": "publisert total [intervall]", "en": "published total [interval]"},
-    "baseline": {"nb": "platå-grunnlinje [intervall] (modell)", "en": "plateau baseline [interval] (model)"},
-    "excess": {"nb": "overskudd [intervall] (modell)", "en": "excess [interval] (model)"},
-    "p_score": {"nb": "P-skår % [intervall]", "en": "P-score % [interval]"},
-    "step": {"nb": "lest med trinn", "en": "read with step"},
-    "what": {"nb": "størrelse", "en": "quantity"},
-    "kind": {"nb": "type", "en": "kind"},
-    "value": {"nb": "verdi [intervall]", "en": "value [interval]"},
-}
-RELATION = {"below": {"nb": "under", "en": "below"}, "overlaps": {"nb": "overlapper", "en": "overlaps"},
-            "above": {"nb": "over", "en": "above"}}
-KIND = {"published": {"nb": "publisert", "en": "published"}, "modelled": {"nb": "modell", "en": "modelled"},
-        "converted": {"nb": "omregnet", "en": "converted"},
-        "derived": {"nb": "avledet av publiserte tall", "en": "derived from published figures"}}
-
-
 def _d(key: str, lang: str, **kw: object) -> str:
-    return i18n.pick(DHEAD[key], lang).format(**kw)
+    return _t(lang, f"head.{key}", **kw)
 
 
-STATED_UNITS = {
-    "million messages": {"nb": "millioner meldinger", "en": "million messages"},
-    "million messages per month": {"nb": "millioner meldinger per måned", "en": "million messages per month"},
-    "messages per ordinary weekday (average)": {"nb": "meldinger per vanlig virkedag (gjennomsnitt)",
-                                                "en": "messages per ordinary weekday (average)"},
-}
+def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index(frame.columns[0])
 
 
 def _stated(row: pd.Series, lang: str) -> str:
-    q = "" if row["qualifier"] == "exact" else i18n.label(i18n.QUALIFIERS, row["qualifier"], lang) + " "
+    q = "" if row["qualifier"] == "exact" else catalogue.label(lang, "qualifier", row["qualifier"]) + " "
     digits = 0 if float(row["stated_value"]).is_integer() else 1
-    return f"{q}{number(row['stated_value'], lang, digits)} {i18n.label(STATED_UNITS, row['stated_unit'], lang)}"
+    unit = row["stated_unit"]
+    unit = _t(lang, f"stated_unit.{unit}") if catalogue.has(lang, f"evidence.stated_unit.{unit}") else unit
+    return f"{q}{number(row['stated_value'], lang, digits)} {unit}"
 
 
-def display_evidence(evidence: pd.DataFrame, context: pd.DataFrame, published: pd.DataFrame,
-                     plateau: tuple[float, float], lang: str = "nb") -> pd.DataFrame:
+def evidence_table(evidence: pd.DataFrame, context: pd.DataFrame, published: pd.DataFrame,
+                   plateau: tuple[float, float], lang: str = "nb") -> pd.DataFrame:
     """The annual-equivalent table for reading: when, as stated, basis, interval, relation to the plateau."""
     qual = pd.concat([
         published.set_index("figure_id")["qualifier"],
@@ -161,88 +171,132 @@ def display_evidence(evidence: pd.DataFrame, context: pd.DataFrame, published: p
     ])
     ev = evidence.assign(qualifier=evidence["evidence_id"].map(qual).fillna("exact"))
     rel = relation_to_plateau(ev, *plateau)
-    return pd.DataFrame({
-        _d("when", lang): ev["when"],
+    return _indexed(pd.DataFrame({
+        _d("when", lang): [when_text(r, lang) for _, r in ev.iterrows()],
         _d("stated", lang): [_stated(r, lang) for _, r in ev.iterrows()],
-        _d("label", lang): ev["label"],
+        _d("label", lang): [basis_label(r, lang) for _, r in ev.iterrows()],
         _d("annual", lang): [with_bounds(v, lo, hi, lang, 1, partial=True) for v, lo, hi in
                              zip(ev["value"], ev["low"], ev["high"], strict=True)],
-        _d("relation", lang, lo=number(plateau[0], lang, 0), hi=number(plateau[1], lang, 0)): [
-            i18n.label(RELATION, r, lang) if role == "total" else "–" for r, role in zip(rel, ev["role"], strict=True)],
-        _d("assumption", lang): ev["assumption"],
-        _d("source", lang): ev["source_id"],
-    })
+        _d("relation", lang, low=number(plateau[0], lang, 0), high=number(plateau[1], lang, 0)): [
+            _t(lang, f"relation.{r}") if role == "total" else "–" for r, role in zip(rel, ev["role"], strict=True)],
+        _d("assumption", lang): [assumption_text(a, lang) for a in ev["assumption"]],
+        _d("source", lang): ev["source_id"].to_numpy(),
+    }))
 
 
-def display_plateau_excess(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+def plateau_excess_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
     """The plateau_excess table as 'value [low–high]' text with headers in `lang`."""
-    def col(v, lo, hi, digits=1):
+    def col(v: str, lo: str, hi: str, digits: int = 1) -> list[str]:
         return [with_bounds(a, b, c, lang, digits, partial=True)
                 for a, b, c in zip(table[v], table[lo], table[hi], strict=True)]
 
-    return pd.DataFrame({
+    return _indexed(pd.DataFrame({
         _d("year", lang): table["year"],
         _d("step", lang): [number(s, lang, 0) for s in table["plateau_step"]],
         _d("actual", lang): col("actual", "actual_low", "actual_high"),
         _d("baseline", lang): col("baseline", "baseline_low", "baseline_high", 0),
         _d("excess", lang): col("excess", "excess_low", "excess_high"),
         _d("p_score", lang): col("p_score", "p_score_low", "p_score_high"),
-    })
+    }))
 
 
-CURVE_PARAMS = {
-    "K": {"nb": "K (øvre nivå, millioner per år)", "en": "K (upper level, million per year)"},
-    "r": {"nb": "r (vekstrate per år)", "en": "r (growth rate per year)"},
-    "x0": {"nb": "x0 (vendepunkt, år)", "en": "x0 (inflection, year)"},
-}
-
-
-def display_curve_params(curve: AdoptionCurve, lang: str = "nb", alpha: float = 0.05) -> pd.DataFrame:
+def curve_params_table(curve: AdoptionCurve, lang: str = "nb", alpha: float = 0.05) -> pd.DataFrame:
     """The adoption curve's parameters for reading, labelled as an illustration."""
-    p = round(100 * (1 - alpha))
-    head = {"nb": f"illustrasjon: estimat [midtre {p} % av kurvene]",
-            "en": f"illustration: estimate [middle {p} % of refits]"}
-    return pd.DataFrame({
-        _d("what", lang): [i18n.label(CURVE_PARAMS, k, lang) for k in curve.params["parameter"]],
-        i18n.pick(head, lang): [with_bounds(e, lo, hi, lang, 2, group=False, partial=True) for e, lo, hi in
-                                zip(curve.params["estimate"], curve.params["lower"], curve.params["upper"],
-                                    strict=True)],
-    })
+    return _indexed(pd.DataFrame({
+        _d("what", lang): [_t(lang, f"curve_param.{k}") for k in curve.params["parameter"]],
+        _d("curve", lang, p=round(100 * (1 - alpha))): [
+            with_bounds(e, lo, hi, lang, 2, group=False, partial=True) for e, lo, hi in
+            zip(curve.params["estimate"], curve.params["lower"], curve.params["upper"], strict=True)],
+    }))
 
 
-def display_beside(rows: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
-    """The beside_drivers rows for reading."""
-    return pd.DataFrame({
-        _d("what", lang): rows["label"],
-        _d("kind", lang): [i18n.label(KIND, k, lang) for k in rows["kind"]],
+def beside_labels(rows: pd.DataFrame, lang: str = "nb") -> list[str]:
+    """The reader's label of each beside_drivers row (the drivers by name, not by code)."""
+    out = []
+    for _, r in rows.iterrows():
+        names = driver_names([d.strip() for d in r["drivers"].split(",")], lang)
+        out.append(_t(lang, f"beside.{r['quantity']}", start=r["start"], end=r["end"], names=names))
+    return out
+
+
+def beside_export(rows: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """The beside_drivers rows for the CSV export: quantity, kind, value, low, high, unit, label, drivers."""
+    out = rows.assign(label=beside_labels(rows, lang))
+    return out[["quantity", "kind", "value", "low", "high", "unit", "label", "drivers"]]
+
+
+def beside_table(rows: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """The beside_drivers rows of one set of drivers for reading."""
+    return _indexed(pd.DataFrame({
+        _d("what", lang): beside_labels(rows, lang),
+        _d("kind", lang): [_t(lang, f"kind.{k}") for k in rows["kind"]],
         _d("value", lang): [with_bounds(v, lo, hi, lang, 1, partial=True) for v, lo, hi in
                             zip(rows["value"], rows["low"], rows["high"], strict=True)],
-    })
+    }))
 
+
+def beside_report(rows: pd.DataFrame, lang: str = "nb") -> list:
+    """What the page shows per set of drivers (beside_driver_sets): a sentence, then the table."""
+    from IPython.display import Markdown
+
+    out: list = []
+    for _, one in rows.groupby("drivers", sort=False):
+        out += [Markdown(rest_sentence(one, lang)), beside_table(one, lang)]
+    return out
+
+
+def plot_beside(rows: pd.DataFrame, lang: str = "nb") -> plt.Figure:
+    """The excess (once) and each set's drivers' change and rest as intervals, each row labelled."""
+    sets = [one for _, one in rows.groupby("drivers", sort=False)]
+    shown = pd.concat([sets[0][sets[0]["quantity"] == "excess"]]
+                      + [b[b["quantity"].isin(["drivers", "rest"])] for b in sets], ignore_index=True)
+    return plot_intervals(shown.assign(label=beside_labels(shown, lang)), lang, end=shown["end"].iloc[0])
+
+
+# ---------------------------------------------------------------- sentences (Markdown)
 
 def _num(x: float, lang: str, digits: int = 1) -> str:
     """A number in the sentences below: one decimal unless said."""
     return number(x, lang, digits)
 
 
+def assumptions_text(evidence: pd.DataFrame, lang: str = "nb") -> str:
+    """Markdown: the assumptions behind the converted values, with the factors annual_equivalents used."""
+    ev = evidence.set_index("evidence_id")
+    monthly = _factors(ev.loc["cw_monthly_2012", "assumption"], lang)
+    weekday = _factors(ev.loc["nhn_weekday_2014", "assumption"], lang)
+    return _t(lang, "sentences.assumptions", **monthly, **weekday, year=ev.loc["nhn_weekday_2014", "when"])
+
+
+def evidence_figure_text(plateau: tuple[float, float, float], lang: str = "nb") -> str:
+    """Markdown: how the evidence figure reads, with the plateau's interval under the convention."""
+    return _t(lang, "sentences.evidence_figure", span=interval(plateau[1], plateau[2], lang, 0))
+
+
+def curve_text(curve: AdoptionCurve, alpha: float = 0.05, lang: str = "nb") -> str:
+    """Markdown: what the illustrative adoption curve is fitted to, and what it can and cannot show."""
+    x0 = int(curve.params.set_index("parameter").loc["x0", "estimate"])
+    last = int(curve.points["x"].max())
+    return _t(lang, "sentences.curve", before=last + 1, p=round(100 * (1 - alpha)), n_ok=curve.n_ok,
+              seed=curve.seed, n_points=len(curve.points), x0=x0, x1=x0 + 1, last=last)
+
+
 def excess_sentence(row: pd.Series, lang: str = "nb") -> str:
     """One sentence on a plateau_excess row: above, below or consistent with the plateau, from its bounds."""
     y, e, lo, hi = int(row["year"]), row["excess"], row["excess_low"], row["excess_high"]
-    p, plo, phi = row["p_score"], row["p_score_low"], row["p_score_high"]
-    span, pspan = interval(lo, hi, lang, 1), interval(plo, phi, lang, 1)
+    span = interval(lo, hi, lang, 1)
     if lo > 0:
-        texts = {"nb": f"**{y} ligger {_num(e, lang)} millioner meldinger over platået** (intervall {span}), en "
-                       f"P-skår på {_num(p, lang)} % ({pspan} %).",
-                 "en": f"**{y} lies {_num(e, lang)} million messages above the plateau** (interval {span}), a "
-                       f"P-score of {_num(p, lang)} % ({pspan} %)."}
-    elif hi < 0:
-        texts = {"nb": f"**{y} ligger {_num(-e, lang)} millioner meldinger under platået** (differanse {span}).",
-                 "en": f"**{y} lies {_num(-e, lang)} million messages below the plateau** (difference {span})."}
-    else:
-        texts = {"nb": f"**{y} er forenlig med platået:** differansen kan være alt fra {span} millioner.",
-                 "en": f"**{y} is consistent with the plateau:** the difference can be anything from {span} "
-                       "million."}
-    return i18n.pick(texts, lang)
+        return _t(lang, "sentences.excess_above", year=y, excess=_num(e, lang), span=span,
+                  p_score=_num(row["p_score"], lang), p_span=interval(row["p_score_low"], row["p_score_high"], lang, 1))
+    if hi < 0:
+        return _t(lang, "sentences.excess_below", year=y, deficit=_num(-e, lang), span=span)
+    return _t(lang, "sentences.excess_consistent", year=y, span=span)
+
+
+def excess_sentences(table: pd.DataFrame, lang: str = "nb") -> str:
+    """Markdown: excess_sentence for each year of the first rounding step in a plateau_excess_steps table."""
+    first = table[table["plateau_step"] == table["plateau_step"].iloc[0]]
+    return "\n\n".join(excess_sentence(r, lang) for _, r in first.iterrows())
 
 
 def rest_sentence(rows: pd.Series | pd.DataFrame, lang: str = "nb") -> str:
@@ -250,19 +304,9 @@ def rest_sentence(rows: pd.Series | pd.DataFrame, lang: str = "nb") -> str:
     total without them lies inside the plateau (rest interval containing 0) or not."""
     q = rows.set_index("quantity")
     d, s, r = q.loc["drivers"], q.loc["share"], q.loc["rest"]
-    dspan, sspan = interval(d["low"], d["high"], lang, 1), interval(s["low"], s["high"], lang, 0)
-    head = {"nb": f"Driverne økte med {_num(d['value'], lang)} millioner ({dspan}), omtrent "
-                  f"{_num(s['value'], lang, 0)} % av overskuddet over platået ({sspan} %).",
-            "en": f"The drivers grew by {_num(d['value'], lang)} million ({dspan}), about "
-                  f"{_num(s['value'], lang, 0)} % of the excess over the plateau ({sspan} %)."}
-    span = interval(r["low"], r["high"], lang, 1)
-    if r["low"] <= 0 <= r["high"]:
-        tail = {"nb": f" Uten dem er 2021 forenlig med platået (resten er {span} millioner).",
-                "en": f" Without them 2021 is consistent with the plateau (the rest is {span} million)."}
-    elif r["low"] > 0:
-        tail = {"nb": f" Også uten dem ligger 2021 over platået (resten er {span} millioner).",
-                "en": f" Even without them 2021 lies above the plateau (the rest is {span} million)."}
-    else:
-        tail = {"nb": f" Uten dem ligger 2021 under platået (resten er {span} millioner).",
-                "en": f" Without them 2021 lies below the plateau (the rest is {span} million)."}
-    return i18n.pick(head, lang) + i18n.pick(tail, lang)
+    names = driver_names([x.strip() for x in d["drivers"].split(",")], lang)
+    head = _t(lang, "sentences.drivers", names=names, change=_num(d["value"], lang),
+              span=interval(d["low"], d["high"], lang, 1), share=_num(s["value"], lang, 0),
+              share_span=interval(s["low"], s["high"], lang, 0))
+    key = "rest_inside" if r["low"] <= 0 <= r["high"] else "rest_above" if r["low"] > 0 else "rest_below"
+    return head + _t(lang, f"sentences.{key}", year=d["end"], span=interval(r["low"], r["high"], lang, 1))

@@ -1,144 +1,176 @@
-"""Tables and figures for readers of the trend models (notebook 03), in nb or en.
+"""Tables, sentences and figures for readers of the trend models (notebook 03, Part A), in nb or en.
 
-The numbers come from :mod:`analysis.trend`; this module labels and formats them (:mod:`analysis.present.formatting`)
-and draws them. Modelled values (expected, excess, forecast) are labelled as such in every header and legend.
+The numbers and notes come from :mod:`analysis.trend` (notes as codes with values,
+:class:`analysis.results.Note`); every word comes from the message catalogue (``messages/<lang>/trend.toml``)
+and numbers are formatted by :mod:`analysis.present.formatting`. Modelled values (expected, excess, forecast)
+are labelled as such in every header and legend.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.present import i18n
-from analysis.present.formatting import number, with_bounds
-from analysis.trend import TrendFit, _freq_letter, _prepare, to_periods
-
-MODEL_LABELS = {
-    "linear": {"nb": "lineær", "en": "linear"},
-    "loglinear": {"nb": "log-lineær", "en": "log-linear"},
-    "poisson": {"nb": "kvasi-Poisson (GLM)", "en": "quasi-Poisson (GLM)"},
-    "ets": {"nb": "ETS med dempet trend", "en": "damped-trend ETS"},
-    "segmented": {"nb": "segmentert (brudd i nivå og stigning)", "en": "segmented (level and slope change)"},
-    "logistic": {"nb": "logistisk (S-kurve)", "en": "logistic (S-curve)"},
-}
+from analysis.present import catalogue
+from analysis.present.formatting import interval, number, p_value, significant, with_bounds
+from analysis.results import Note
+from analysis.trend import TrendFit, frequency, period_series, to_periods
 
 
-PARAMETERS = {
-    "level_change": {"nb": "nivåendring", "en": "level change"},
-    "slope_change": {"nb": "stigningsendring", "en": "slope change"},
-}
-
-# ---------------------------------------------------------------- the library's notes in nb
-
-# The notes analysis.trend writes (fits, baselines, comparisons, and the errors that end up in them) are in
-# English; in an nb report they are shown through these patterns, in this order. A note with no pattern stays
-# as it is.
-_NOTES_NB: list[tuple[str, str]] = [
-    (r"OLS on log counts; Student-t prediction interval \(obs_ci\), exponentiated; mean = exp\(m \+ se²/2\)",
-     "OLS på log-antall; Student-t-prediksjonsintervall (obs_ci), tilbakeregnet med exp; middel = exp(m + se²/2)"),
-    (r"OLS on counts; Student-t prediction interval \(obs_ci\)",
-     "OLS på antall; Student-t-prediksjonsintervall (obs_ci)"),
-    (r"quasi-Poisson GLM \(dispersion φ = ([^)]*)\); prediction interval by simulation \((\d+) draws, seed "
-     r"(\d+)\): coefficients ~ normal, counts ~ negative binomial with variance φ·μ",
-     r"kvasi-Poisson-GLM (dispersjon φ = \1); prediksjonsintervall ved simulering (\2 trekk, seed \3): "
-     r"koeffisienter ~ normalfordelt, antall ~ negativ binomisk med varians φ·μ"),
-    (r"damped-trend ETS \(additive errors\); prediction interval pi_lower/pi_upper from statsmodels",
-     "ETS med dempet trend (additive feil); prediksjonsintervall pi_lower/pi_upper fra statsmodels"),
-    (r"least squares; prediction interval by parametric bootstrap \((\d+) of (\d+) refits, seed (\d+)\) plus "
-     r"new-observation noise s·t\(df=(\d+)\)",
-     r"minste kvadrater; prediksjonsintervall ved parametrisk bootstrap (\1 av \2 tilpasninger, seed \3) pluss "
-     r"støy for en ny observasjon s·t(df=\4)"),
-    (r"break at (\S+) found by find_break on the baseline", r"brudd ved \1 funnet av find_break på grunnlinjen"),
-    (r"break at (\S+) found by find_break on the window", r"brudd ved \1 funnet av find_break i vinduet"),
-    (r"no break could be placed", "ingen brudd kunne plasseres"),
-    (r"not defined for ETS \(it needs an unbroken series\)", "ikke definert for ETS (den trenger en hel serie)"),
-    (r"no AIC for a quasi-likelihood", "ingen AIC for en kvasi-likelihood"),
-    (r"AIC moved to the count scale", "AIC flyttet til antallsskalaen"),
-    (r"(\d+) fold\(s\) could not be fitted", r"\1 utvalg kunne ikke tilpasses"),
-    (r"not ranked: fewer held-out predictions", "ikke rangert: færre prediksjoner utenfor utvalget"),
-    (r"the logistic curve could not be fitted: the data may not look S-shaped",
-     "den logistiske kurven kunne ikke tilpasses: dataene ser kanskje ikke S-formede ut"),
-    (r"the logistic curve is not identified on these data: (\[[^\]]*\]) ran to the edge of the allowed range "
-     r"\(the data show no S-shape, e\.g\. the inflection lies far outside the series\)",
-     r"den logistiske kurven er ikke identifisert på disse dataene: \1 gikk til kanten av det tillatte området "
-     r"(dataene viser ingen S-form, f.eks. ligger vendepunktet langt utenfor serien)"),
-    (r"the logistic curve is not identified on these data: the best S-curve is flat over the whole series "
-     r"\(the data do not rise\)",
-     "den logistiske kurven er ikke identifisert på disse dataene: den beste S-kurven er flat over hele serien "
-     "(dataene stiger ikke)"),
-    (r"the logistic curve is too unstable on these data to give intervals \((\d+) of (\d+) bootstrap refits "
-     r"succeeded\)",
-     r"den logistiske kurven er for ustabil på disse dataene til å gi intervaller (\1 av \2 bootstrap-"
-     r"tilpasninger lyktes)"),
-    (r"choose another model \(e\.g\. linear\)", "velg en annen modell (f.eks. lineær)"),
-    (r"choose another model", "velg en annen modell"),
-    (r"model '(\w+)' needs at least (\d+) periods, the series has (\d+) \(([^)]*)\); use a longer window or a "
-     r"simpler model \(linear\)",
-     r"modellen '\1' trenger minst \2 perioder, serien har \3 (\4); bruk et lengre vindu eller en enklere modell "
-     r"(lineær)"),
-    (r"model 'loglinear' needs positive values; period\(s\) (\[[^\]]*\]) are zero or negative\. Use 'linear' or "
-     r"'poisson' instead",
-     r"modellen 'loglinear' trenger positive verdier; periode(r) \1 er null eller negative. Bruk 'linear' eller "
-     r"'poisson'"),
-    (r"model 'poisson' needs counts ≥ 0; period\(s\) (\[[^\]]*\]) are negative",
-     r"modellen 'poisson' trenger antall ≥ 0; periode(r) \1 er negative"),
-    (r"the series \((\d+) periods\) is too short to search for a break with trim (\S+)",
-     r"serien (\1 perioder) er for kort til å søke etter et brudd med trimming \2"),
-    (r"the series \((\d+) periods\) is too short for a break search",
-     r"serien (\1 perioder) er for kort til å søke etter et brudd"),
-    (r"break_period (\S+): the fit needs at least (\d+) periods on each side of the break, the data have (\d+) "
-     r"before and (\d+) from it",
-     r"break_period \1: tilpasningen trenger minst \2 perioder på hver side av bruddet, dataene har \3 før og \4 "
-     r"fra det"),
-    (r"^no break$", "ingen brudd"),
-]
+def _t(lang: str, msgid: str, **values: object) -> str:
+    return catalogue.text(lang, f"trend.{msgid}", **values)
 
 
-def note_text(note: object, lang: str = "nb") -> str:
-    """A note or error text from :mod:`analysis.trend` in `lang` (the library writes English; nb is translated
-    by known patterns, decimal points becoming commas)."""
-    text = "" if note is None or (isinstance(note, float) and np.isnan(note)) else str(note)
-    if i18n.check_lang(lang) == "en" or not text:
-        return text
-    for pattern, nb in _NOTES_NB:
-        text = re.sub(pattern, nb, text)
-    return re.sub(r"(?<=\d)\.(?=\d)", ",", text)
+def model_label(model: str, lang: str = "nb") -> str:
+    """The reader's name of a trend model ("lineær", "damped-trend ETS", ...)."""
+    return _t(lang, f"model.{model}")
 
 
-def with_notes(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
-    """A copy of a table from analysis.trend with its `note` column in `lang` (for the nb tables saved)."""
-    if "note" not in table:
-        return table
-    return table.assign(note=[note_text(n, lang) for n in table["note"]])
+def _value(value: object, lang: str) -> str:
+    if isinstance(value, Note):
+        return note_text(value, lang)
+    if isinstance(value, float):
+        return significant(value, lang, 3)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def note_text(note: Note | None, lang: str = "nb") -> str:
+    """A note from :mod:`analysis.trend` (a code with values) as text in `lang`; "" for None."""
+    if note is None:
+        return ""
+    return _t(catalogue.check_lang(lang), f"note.{note.code}",
+              **{k: _value(v, lang) for k, v in note.values.items()})
+
+
+def notes_text(notes: Iterable[Note] | None, lang: str = "nb") -> str:
+    """Several notes joined by "; " (a table's `notes` cell); "" when there are none."""
+    if notes is None or (isinstance(notes, float) and np.isnan(notes)):
+        return ""
+    return "; ".join(note_text(n, lang) for n in notes)
+
+
+def export(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
+    """A table from analysis.trend for the CSV export: its `notes` as one `note` text column in `lang` (where
+    the `notes` column was) and a comparison's method code as its label; the numbers untouched."""
+    out = table.copy()
+    if "method" in out:
+        out["method"] = [_t(lang, f"method.{m}") for m in out["method"]]
+    if "notes" in out:
+        out.insert(list(out.columns).index("notes"), "note", [notes_text(n, lang) for n in out["notes"]])
+        out = out.drop(columns="notes")
+    if "rank" in out and "note" in out:  # the comparison's columns in their old order: note, then rank
+        out = out[[c for c in out.columns if c != "rank"] + ["rank"]]
+    return out
+
+
+def scale_of(series: pd.Series) -> float:
+    """The divisor for tables and figures: 1e6 (millions) when the series' median is a million or more."""
+    return 1e6 if series.abs().median() >= 1e6 else 1.0
+
+
+def unit_label(scale: float, lang: str = "nb") -> str:
+    """The unit numbers divided by `scale` are in: "millioner meldinger" or "meldinger"."""
+    return _t(lang, "unit.million" if scale == 1e6 else "unit.messages")
+
+
+def _p(alpha: float) -> int:
+    return round(100 * (1 - alpha))
+
+
+# ---------------------------------------------------------------- sentences (Markdown)
+
+def data_line(data: pd.DataFrame, published: bool, data_path: str, convention: str, alpha: float,
+              lang: str = "nb") -> str:
+    """Markdown: the data (published figures or the file), its sources, the convention, the interval level."""
+    what = _t(lang, "sentences.published_figures") if published else data_path
+    return _t(lang, "sentences.data_line", what=what, sources=", ".join(sorted(set(data["source_id"]))),
+              convention=convention, p=_p(alpha))
+
+
+def series_line(series: pd.Series, baseline: Sequence, targets: Sequence, scale: float, lang: str = "nb") -> str:
+    """Markdown: the series (periods, span), the baseline, the event periods and the unit of the numbers."""
+    s = period_series(series)
+    freq = frequency(s)
+    return _t(lang, "sentences.series", n=len(s), periods=_t(lang, f"unit.periods_{freq}"), first=s.index[0],
+              last=s.index[-1], base_first=baseline[0], base_last=baseline[1],
+              targets=", ".join(map(str, targets)), unit=unit_label(scale, lang))
+
+
+def comparison_note(comparison: pd.DataFrame, chosen: str, baseline_model: str, alpha: float,
+                    lang: str = "nb") -> str:
+    """Markdown: what the coverage should be near, and which model the baseline uses and why."""
+    why = "why_auto" if baseline_model == "auto" else "why_parameter"
+    return _t(lang, "sentences.comparison", p=_p(alpha), share=number(1 - alpha, lang, 2),
+              model=model_label(chosen, lang), why=_t(lang, f"sentences.{why}"))
+
+
+def baseline_text(result: TrendFit, baseline: Sequence, alpha: float, lang: str = "nb") -> str:
+    """Markdown: how the baseline figure reads, with the fit's notes."""
+    notes = ". ".join(note_text(n, lang) for n in (result.note, result.baseline_note) if n is not None)
+    return _t(lang, "sentences.baseline", p=_p(alpha), period=_t(lang, f"unit.period_{result.freq}"),
+              first=baseline[0], last=baseline[1], notes=notes)
+
+
+def excess_text(excess: pd.DataFrame, targets: Sequence, alpha: float, scale: float, lang: str = "nb") -> str:
+    """Markdown: the total excess over the event periods with its prediction interval and P-score."""
+    total = excess.iloc[-1]
+    return _t(lang, "sentences.excess_total", targets=", ".join(map(str, targets)),
+              excess=number(total["excess"] / scale, lang, 1), unit=unit_label(scale, lang), p=_p(alpha),
+              span=interval(total["excess_lower"] / scale, total["excess_upper"] / scale, lang, 1),
+              p_score=number(total["p_score"], lang, 1))
+
+
+def failed_models(by_model: pd.DataFrame, lang: str = "nb") -> str:
+    """Markdown list: each model excess_by_model could not fit, with its reason ("" when all were fitted)."""
+    failed = by_model[by_model["excess"].isna()] if "excess" in by_model else by_model
+    return "\n".join(_t(lang, "sentences.failed_model", model=model_label(r["model"], lang),
+                         reason=notes_text(r["notes"], lang)) for _, r in failed.iterrows())
+
+
+def break_text(chow: pd.DataFrame, found: pd.DataFrame, start: object, lang: str = "nb") -> str:
+    """Markdown: the Chow test at the given period and the search for an unknown break date."""
+    c, f = chow.iloc[0], found.iloc[0]
+    return _t(lang, "sentences.breaks", period=c["period"], start=start, f=number(c["f_stat"], lang, 2),
+              df_num=c["df_num"], df_den=c["df_den"], p=p_value(c["p_value"], lang), candidates=f["candidates"],
+              first=f["first_candidate"], last=f["last_candidate"], trim=number(100 * f["trim"], lang, 0),
+              found=f["period"], found_f=number(f["f_stat"], lang, 2), n_boot=f["n_boot"],
+              found_p=p_value(f["p_value"], lang))
+
+
+def its_report(its, break_period: object, scale: float, lang: str = "nb") -> list:
+    """What the page shows of the interrupted-time-series fits (analysis.trend.fit_models): the method in a
+    sentence, then per model its name and its level and slope change, or why it could not be fitted."""
+    from IPython.display import Markdown
+
+    out: list = [Markdown(_t(lang, "sentences.its", period=break_period))]
+    for name, result in its.fits.items():
+        rows = result.params[result.params["parameter"].isin(["level_change", "slope_change"])].copy()
+        log = name == "poisson"
+        if not log:
+            rows[["estimate", "lower", "upper"]] /= scale
+        unit = _t(lang, "sentences.log_scale") if log else unit_label(scale, lang)
+        out.append(Markdown(_t(lang, "sentences.its_model", model=model_label(name, lang), unit=unit)))
+        out.append(params_table(rows, lang, 3 if log else 1))
+    for name, reason in its.failed.items():
+        out.append(Markdown(_t(lang, "sentences.failed_model", model=model_label(name, lang),
+                               reason=note_text(reason, lang))))
+    return out
+
+
+def forecast_text(model: str, horizon: int, alpha: float, lang: str = "nb") -> str:
+    """Markdown: which model forecasts how far, and that a forecast is modelled."""
+    return _t(lang, "sentences.forecast", model=model_label(model, lang), n=horizon, p=_p(alpha))
 
 
 # ---------------------------------------------------------------- figures
 
-TEXT = {
-    "observed": {"nb": "observert (data)", "en": "observed (data)"},
-    "expected": {"nb": "forventet etter grunnlinjen (modell)", "en": "expected on the baseline (model)"},
-    "band": {"nb": "{p} % prediksjonsintervall (modell)", "en": "{p} % prediction interval (model)"},
-    "event": {"nb": "hendelsesperioder", "en": "event periods"},
-    "forecast": {"nb": "prognose (modell)", "en": "forecast (model)"},
-    "messages": {"nb": "antall meldinger", "en": "number of messages"},
-    "year": {"nb": "år", "en": "year"},
-    "month": {"nb": "måned", "en": "month"},
-    "baseline_title": {"nb": "Grunnlinje før hendelsen og faktisk utvikling: {model}",
-                       "en": "Pre-event baseline and what happened: {model}"},
-    "forecast_title": {"nb": "Prognose: {model}", "en": "Forecast: {model}"},
-    "scan_title": {"nb": "Chow F-statistikk for hvert mulig bruddtidspunkt",
-                   "en": "Chow F statistic for each candidate break"},
-    "scan_y": {"nb": "F-statistikk", "en": "F statistic"},
-    "scan_x": {"nb": "første periode etter bruddet", "en": "first period after the break"},
-    "best": {"nb": "størst F: {p}", "en": "largest F: {p}"},
-}
-
-
 def _x(index: pd.PeriodIndex) -> np.ndarray:
-    if _freq_letter(index) == "Y":
+    if frequency(index) == "Y":
         return np.asarray(index.year, dtype=float)
     return np.asarray(index.to_timestamp(how="start") + pd.Timedelta(days=14))
 
@@ -158,7 +190,7 @@ def _spans(index: pd.PeriodIndex) -> list[tuple]:
     spans.append((run[0], run[-1]))
     out = []
     for a, b in spans:
-        if _freq_letter(index) == "Y":
+        if frequency(index) == "Y":
             out.append((a.year - 0.5, b.year + 0.5))
         else:
             out.append((a.to_timestamp(how="start"), (b + 1).to_timestamp(how="start")))
@@ -169,24 +201,25 @@ def plot_baseline(series: pd.Series, result: TrendFit, target: object, alpha: fl
                   lang: str = "nb", scale: float = 1.0, unit_label: str | None = None) -> plt.Figure:
     """Observed series, the baseline's expected values with its prediction band over baseline and target
     periods, and the target periods shaded; values divided by `scale` for the axis."""
-    s = _prepare(series, allow_gaps=True)
-    targets = to_periods(target, s.freq)
+    s = period_series(series)
+    freq = frequency(s)
+    targets = to_periods(target, freq)
     span = pd.period_range(result.index[0], max(result.index[-1], targets.max()), freq=result.index.freq)
     pred = result.predict(span, alpha)
     fig, ax = plt.subplots(figsize=(9, 4.8))
     for a, b in _spans(targets):
         ax.axvspan(a, b, color="0.85", zorder=0)
-    ax.axvspan(np.nan, np.nan, color="0.85", label=i18n.pick(TEXT["event"], lang))
+    ax.axvspan(np.nan, np.nan, color="0.85", label=_t(lang, "figure.event"))
     x = _x(pred["period"].pipe(pd.PeriodIndex))
     ax.fill_between(x, pred["lower"] / scale, pred["upper"] / scale, color="C0", alpha=0.25, hatch="//",
                     edgecolor="C0", linewidth=0,
-                    label=i18n.pick(TEXT["band"], lang).format(p=round(100 * (1 - alpha))))
-    ax.plot(x, pred["mean"] / scale, color="C0", linestyle="--", label=i18n.pick(TEXT["expected"], lang))
-    ax.plot(_x(s.index), s.values / scale, color="black", marker="o", markersize=4, linewidth=1,
-            label=i18n.pick(TEXT["observed"], lang))
-    ax.set_ylabel(unit_label or i18n.pick(TEXT["messages"], lang))
-    ax.set_xlabel(i18n.pick(TEXT["year"] if s.freq == "Y" else TEXT["month"], lang))
-    ax.set_title(i18n.pick(TEXT["baseline_title"], lang).format(model=i18n.pick(MODEL_LABELS[result.model], lang)))
+                    label=_t(lang, "figure.band", p=_p(alpha)))
+    ax.plot(x, pred["mean"] / scale, color="C0", linestyle="--", label=_t(lang, "figure.expected"))
+    ax.plot(_x(s.index), s.to_numpy() / scale, color="black", marker="o", markersize=4, linewidth=1,
+            label=_t(lang, "figure.observed"))
+    ax.set_ylabel(unit_label or _units(scale, lang))
+    ax.set_xlabel(_t(lang, "figure.year" if freq == "Y" else "figure.month"))
+    ax.set_title(_t(lang, "figure.baseline_title", model=model_label(result.model, lang)))
     ax.legend(frameon=False, fontsize="small", loc="upper left")
     fig.tight_layout()
     return fig
@@ -195,18 +228,19 @@ def plot_baseline(series: pd.Series, result: TrendFit, target: object, alpha: fl
 def plot_forecast(series: pd.Series, fc: pd.DataFrame, model: str, lang: str = "nb", scale: float = 1.0,
                   unit_label: str | None = None, alpha: float = 0.05) -> plt.Figure:
     """Observed series and a forecast with its prediction band, the forecast drawn as modelled."""
-    s = _prepare(series, allow_gaps=True)
+    s = period_series(series)
+    freq = frequency(s)
     fig, ax = plt.subplots(figsize=(9, 4.8))
-    ax.plot(_x(s.index), s.values / scale, color="black", marker="o", markersize=4, linewidth=1,
-            label=i18n.pick(TEXT["observed"], lang))
+    ax.plot(_x(s.index), s.to_numpy() / scale, color="black", marker="o", markersize=4, linewidth=1,
+            label=_t(lang, "figure.observed"))
     x = _x(pd.PeriodIndex(fc["period"]))
     ax.fill_between(x, fc["lower"] / scale, fc["upper"] / scale, color="C1", alpha=0.25, hatch="\\\\",
-                    edgecolor="C1", linewidth=0, label=i18n.pick(TEXT["band"], lang).format(p=round(100 * (1 - alpha))))
+                    edgecolor="C1", linewidth=0, label=_t(lang, "figure.band", p=_p(alpha)))
     ax.plot(x, fc["mean"] / scale, color="C1", linestyle="--", marker="o", markerfacecolor="white",
-            label=i18n.pick(TEXT["forecast"], lang))
-    ax.set_ylabel(unit_label or i18n.pick(TEXT["messages"], lang))
-    ax.set_xlabel(i18n.pick(TEXT["year"] if s.freq == "Y" else TEXT["month"], lang))
-    ax.set_title(i18n.pick(TEXT["forecast_title"], lang).format(model=i18n.pick(MODEL_LABELS[model], lang)))
+            label=_t(lang, "figure.forecast"))
+    ax.set_ylabel(unit_label or _units(scale, lang))
+    ax.set_xlabel(_t(lang, "figure.year" if freq == "Y" else "figure.month"))
+    ax.set_title(_t(lang, "figure.forecast_title", model=model_label(model, lang)))
     ax.legend(frameon=False, fontsize="small", loc="upper left")
     fig.tight_layout()
     return fig
@@ -221,51 +255,34 @@ def plot_break_scan(scan: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     ax.plot(x, scan["f_stat"], color="C2", marker="o", markersize=3)
     best = int(np.argmax(scan["f_stat"].to_numpy()))
     ax.axvline(x[best], color="0.3", linestyle=":",
-               label=i18n.pick(TEXT["best"], lang).format(p=scan["period"].iloc[best]))
-    ax.set_ylabel(i18n.pick(TEXT["scan_y"], lang))
-    ax.set_xlabel(i18n.pick(TEXT["scan_x"], lang))
-    ax.set_title(i18n.pick(TEXT["scan_title"], lang))
+               label=_t(lang, "figure.best", period=scan["period"].iloc[best]))
+    ax.set_ylabel(_t(lang, "figure.scan_y"))
+    ax.set_xlabel(_t(lang, "figure.scan_x"))
+    ax.set_title(_t(lang, "figure.scan_title"))
     ax.legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig
 
 
+def _units(scale: float, lang: str) -> str:
+    return unit_label(scale, lang)
+
+
 # ---------------------------------------------------------------- tables for reading
 
-HEAD = {
-    "model": {"nb": "modell", "en": "model"},
-    "method": {"nb": "metode", "en": "method"},
-    "n_predictions": {"nb": "antall prediksjoner utenfor utvalget", "en": "held-out predictions"},
-    "mae": {"nb": "MAE", "en": "MAE"},
-    "rmse": {"nb": "RMSE", "en": "RMSE"},
-    "mape": {"nb": "MAPE %", "en": "MAPE %"},
-    "coverage": {"nb": "andel innenfor intervallet", "en": "share inside the interval"},
-    "aic": {"nb": "AIC", "en": "AIC"},
-    "rank": {"nb": "rang (RMSE)", "en": "rank (RMSE)"},
-    "note": {"nb": "merknad", "en": "note"},
-    "period": {"nb": "periode", "en": "period"},
-    "actual": {"nb": "faktisk (data)", "en": "actual (data)"},
-    "expected": {"nb": "forventet [{p} % PI] (modell)", "en": "expected [{p} % PI] (model)"},
-    "excess": {"nb": "overskudd [{p} % PI] (modell)", "en": "excess [{p} % PI] (model)"},
-    "p_score": {"nb": "P-skår % [{p} % PI]", "en": "P-score % [{p} % PI]"},
-    "parameter": {"nb": "parameter", "en": "parameter"},
-    "estimate": {"nb": "estimat [95 % KI]", "en": "estimate [95 % CI]"},
-    "total": {"nb": "sum", "en": "total"},
-}
-METHODS = {"rolling origin, one year ahead": {"nb": "rullerende start, ett år fram",
-                                              "en": "rolling origin, one year ahead"},
-           "leave one year out": {"nb": "utelat ett år om gangen", "en": "leave one year out"}}
-
-
 def _h(key: str, lang: str, **kw: object) -> str:
-    return i18n.pick(HEAD[key], lang).format(**kw)
+    return _t(lang, f"head.{key}", **kw)
 
 
-def display_comparison(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0, digits: int = 1) -> pd.DataFrame:
-    """The compare_models table with headers in `lang`, errors divided by `scale`."""
-    out = pd.DataFrame({
-        _h("model", lang): [i18n.pick(MODEL_LABELS[m], lang) for m in table["model"]],
-        _h("method", lang): [i18n.label(METHODS, m, lang) for m in table["method"]],
+def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.set_index(frame.columns[0])
+
+
+def comparison_table(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0, digits: int = 1) -> pd.DataFrame:
+    """The compare_models table for reading: headers and notes in `lang`, errors divided by `scale`."""
+    return _indexed(pd.DataFrame({
+        _h("model", lang): [model_label(m, lang) for m in table["model"]],
+        _h("method", lang): [_t(lang, f"method.{m}") for m in table["method"]],
         _h("n_predictions", lang): table["n_predictions"],
         _h("mae", lang): [number(v / scale, lang, digits) for v in table["mae"]],
         _h("rmse", lang): [number(v / scale, lang, digits) for v in table["rmse"]],
@@ -273,57 +290,56 @@ def display_comparison(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0
         _h("coverage", lang): [number(v, lang, 2) for v in table["coverage"]],
         _h("aic", lang): [number(v, lang, 1) for v in table["aic"]],
         _h("rank", lang): [number(v, lang, 0) for v in table["rank"]],
-        _h("note", lang): [note_text(n, lang) for n in table["note"]],
-    })
-    return out
+        _h("note", lang): [notes_text(n, lang) for n in table["notes"]],
+    }))
 
 
-def display_excess(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alpha: float = 0.05,
-                   digits: int = 1) -> pd.DataFrame:
-    """The baseline_excess table as 'value [lower–upper]' text with headers in `lang`."""
-    p = round(100 * (1 - alpha))
-    return pd.DataFrame({
-        _h("period", lang): [_h("total", lang) if v == "total" else v for v in table["period"]],
+def _excess_columns(table: pd.DataFrame, lang: str, scale: float, alpha: float, digits: int) -> dict:
+    p = _p(alpha)
+
+    def bounded(v: str, lo: str, hi: str, div: float, d: int) -> list[str]:
+        return [with_bounds(e / div, a / div, b / div, lang, d, partial=True)
+                for e, a, b in zip(table[v], table[lo], table[hi], strict=True)]
+
+    return {
         _h("actual", lang): [number(v / scale, lang, digits) for v in table["actual"]],
-        _h("expected", lang, p=p): [with_bounds(e / scale, lo / scale, hi / scale, lang, digits, partial=True)
-                                    for e, lo, hi in zip(table["expected"], table["lower"], table["upper"],
-                                                         strict=True)],
-        _h("excess", lang, p=p): [with_bounds(e / scale, lo / scale, hi / scale, lang, digits, partial=True)
-                                  for e, lo, hi in zip(table["excess"], table["excess_lower"],
-                                                       table["excess_upper"], strict=True)],
-        _h("p_score", lang, p=p): [with_bounds(e, lo, hi, lang, 1, partial=True)
-                                   for e, lo, hi in zip(table["p_score"], table["p_score_lower"],
-                                                        table["p_score_upper"], strict=True)],
-    })
+        _h("expected", lang, p=p): bounded("expected", "lower", "upper", scale, digits),
+        _h("excess", lang, p=p): bounded("excess", "excess_lower", "excess_upper", scale, digits),
+        _h("p_score", lang, p=p): bounded("p_score", "p_score_lower", "p_score_upper", 1.0, 1),
+    }
 
 
-def display_params(params: pd.DataFrame, lang: str = "nb", digits: int = 3, head: dict | None = None,
-                   group: bool = True) -> pd.DataFrame:
-    """A TrendFit's parameters as 'estimate [lower–upper]' with headers in `lang` (`head` renames the second)."""
-    return pd.DataFrame({
-        _h("parameter", lang): [i18n.label(PARAMETERS, p, lang) for p in params["parameter"]],
-        (i18n.pick(head, lang) if head else _h("estimate", lang)): [
-            with_bounds(e, lo, hi, lang, digits, group=group, partial=True) for e, lo, hi in
-            zip(params["estimate"], params["lower"], params["upper"], strict=True)],
-    })
+def excess_table(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alpha: float = 0.05,
+                 digits: int = 1) -> pd.DataFrame:
+    """The baseline_excess table as 'value [lower–upper]' text with headers in `lang`."""
+    periods = [_h("total", lang) if v == "total" else v for v in table["period"]]
+    return _indexed(pd.DataFrame({_h("period", lang): periods, **_excess_columns(table, lang, scale, alpha, digits)}))
 
 
-def display_excess_by_model(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0,
-                            alpha: float = 0.05) -> pd.DataFrame:
+def excess_by_model_table(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0,
+                          alpha: float = 0.05) -> pd.DataFrame:
     """The excess_by_model table for reading: one row per model that could be fitted."""
     shown = table.dropna(subset=["excess"]) if "excess" in table else table.iloc[0:0]
-    out = display_excess(shown.assign(period="total"), lang, scale, alpha).drop(columns=_h("period", lang))
-    out.insert(0, _h("model", lang), [i18n.pick(MODEL_LABELS[m], lang) for m in shown["model"]])
-    return out
+    models = [model_label(m, lang) for m in shown["model"]]
+    return _indexed(pd.DataFrame({_h("model", lang): models, **_excess_columns(shown, lang, scale, alpha, 1)}))
 
 
-def display_forecast(fc: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alpha: float = 0.05,
-                     digits: int = 1) -> pd.DataFrame:
+def params_table(params: pd.DataFrame, lang: str = "nb", digits: int = 3, group: bool = True) -> pd.DataFrame:
+    """A TrendFit's parameters as 'estimate [lower–upper]' with headers in `lang`."""
+    names = [_t(lang, f"parameter.{p}") if catalogue.has(lang, f"trend.parameter.{p}") else p
+             for p in params["parameter"]]
+    return _indexed(pd.DataFrame({
+        _h("parameter", lang): names,
+        _h("estimate", lang): [with_bounds(e, lo, hi, lang, digits, group=group, partial=True) for e, lo, hi in
+                               zip(params["estimate"], params["lower"], params["upper"], strict=True)],
+    }))
+
+
+def forecast_table(fc: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alpha: float = 0.05,
+                   digits: int = 1) -> pd.DataFrame:
     """A forecast table as 'mean [lower–upper]' per period, labelled as modelled."""
-    head = {"nb": "prognose [{p} % PI] (modell)", "en": "forecast [{p} % PI] (model)"}
-    return pd.DataFrame({
+    return _indexed(pd.DataFrame({
         _h("period", lang): [str(p) for p in fc["period"]],
-        i18n.pick(head, lang).format(p=round(100 * (1 - alpha))): [
-            with_bounds(m / scale, lo / scale, hi / scale, lang, digits, partial=True)
-            for m, lo, hi in zip(fc["mean"], fc["lower"], fc["upper"], strict=True)],
-    })
+        _h("forecast", lang, p=_p(alpha)): [with_bounds(m / scale, lo / scale, hi / scale, lang, digits, partial=True)
+                                            for m, lo, hi in zip(fc["mean"], fc["lower"], fc["upper"], strict=True)],
+    }))
