@@ -673,8 +673,6 @@ def counterfactual_result(
             ]
             notes["plateau"] = note("plateau", wording=str(r["wording"]), step=float(r["step"]))
     out["unit"] = np.where(out["quantity"] == "counterfactual_growth_pct", "percent", setup.unit)
-    # TEMPORARY: analysis.evidence still reads exclude/start from attrs; removed once it takes the result object
-    out.attrs.update(start=str(setup.start), end=str(setup.end), exclude=list(exclude), unit=setup.unit)
     return Counterfactual(table=out, start=str(setup.start), end=str(setup.end), unit=setup.unit,
                           published=setup.published, exclude=tuple(exclude), notes=MappingProxyType(notes))
 
@@ -768,28 +766,3 @@ def counterfactual_variants(
     return {v.code: v.table for v in counterfactual_variants_result(
         data, start, end, exclude, convention, drivers, include_reverse_helseboka)}
 
-
-# ---------------------------------------------------------------- TEMPORARY: moved to decompose_report
-# driver_name/driver_names now live in analysis.present.decompose_report; these copies stay (same output) until
-# no caller uses decompose.driver_name(s), then they go, with the lazy import of the old i18n module.
-
-def driver_name(driver: str, lang: str = "nb") -> str:
-    """Deprecated: use analysis.present.decompose_report.driver_name (same output)."""
-    from analysis.present import i18n
-
-    labels = {"helseboka": {"nb": "PLO fastlege → kommune", "en": "PLO GP → municipality"},
-              "helseboka_both": {"nb": "PLO fastlege ↔ kommune", "en": "PLO GP ↔ municipality"},
-              "other": {"nb": "Uforklart del av endringen i totalen", "en": "Unexplained part of the total change"},
-              "total": {"nb": "Totalt", "en": "Total"}}
-    measure = {"frikort": "frikort_egenandel", "other_measures": "other"}.get(driver, driver)
-    text = i18n.pick(labels[driver], lang) if driver in labels else i18n.label(i18n.MEASURES, measure, lang)
-    first = text.split(" (")[0]
-    head = first.split(" ")[0]
-    return first if len(head) > 1 and head.isupper() else first[:1].lower() + first[1:]
-
-
-def driver_names(drivers: Sequence[str], lang: str = "nb") -> str:
-    """Deprecated: use analysis.present.decompose_report.driver_names (same output)."""
-    names = [driver_name(d, lang) for d in drivers]
-    joiner = {"nb": " og ", "en": " and "}[lang]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
