@@ -10,23 +10,28 @@ import pytest
 from analysis import DataError, paths
 from analysis.claims import (
     FACE_VALUE,
+    HEADLINE_QUANTITIES,
+    NOTE_OTHERS_CONFLICT,
+    NOTE_UNDATED_COMPARED,
+    RELATION_JOIN,
+    ClaimsCheck,
     InconsistentClaims,
     bound,
     bound_ends,
-    NOTE_OTHERS_CONFLICT,
-    NOTE_UNDATED_COMPARED,
-    ClaimsCheck,
     check_claims,
     check_claims_result,
     derived,
+    headline_quantities,
     printed_point,
     reconcile,
     registry,
     sensitivity,
     structural_constraints,
+    unconstrained_levels,
     variable,
 )
 from analysis.data import load_published, load_series
+from analysis.present.catalogue import text as catalogue_text
 from conftest import image_count, outputs_text
 
 PUB = load_published()
@@ -449,6 +454,81 @@ def test_presentation_formats_by_language():
     assert fmt_interval(63, 64, "en", False, False) == "(63, 64)"
     assert fmt_interval(3.35, 3.4, "nb", True, False) == "[3,35; 3,4)"
     assert fmt_interval(0, np.inf, "en") == "[0, ∞)"
+
+
+def test_claims_module_is_language_free():
+    # results are numbers and codes: no function takes a language, nothing imports the presentation layer
+    import ast
+    import inspect
+
+    import analysis.claims as module
+    imported = [n.module for n in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(ast.parse(inspect.getsource(module))) if isinstance(n, ast.Import)
+                 for a in n.names]
+    assert "analysis.data" in imported and not [m for m in imported if m and m.startswith("analysis.present")]
+    for name, fn in inspect.getmembers(module, inspect.isfunction):
+        if fn.__module__ == module.__name__:
+            assert "lang" not in inspect.signature(fn).parameters, name
+    assert set(reconcile()["description"]) == {"level", "other", "change", "growth_percent", "unexplained"}
+    assert structural_constraints().set_index("label").loc["nonnegative", "relation"] == "level ≥ 0"
+
+
+def test_claims_report_uses_only_public_names_of_claims():
+    import ast
+    import inspect
+
+    from analysis.present import claims_report
+    tree = ast.parse(inspect.getsource(claims_report))
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "analysis.claims"
+             for a in n.names]
+    assert names and not [n for n in names if n.startswith("_")]
+
+
+def test_headline_and_unconstrained_quantities():
+    rec = reconcile()
+    assert headline_quantities(rec) == list(HEADLINE_QUANTITIES)  # the published figures have all six
+    assert headline_quantities(None) is None  # no reconciliation: sensitivity() over every quantity
+    assert headline_quantities(rec[rec["kind"] == "level"]) is None
+    # the page states each of the three flows other than GP -> municipality only as levels, and no other claim
+    # names them: the others imply 0 from below (and the room the total leaves above), 2 claims per flow
+    free = unconstrained_levels(check_claims())
+    assert free == [f"plo_{f}_{y}" for f in ("kommune_fastlege", "helseforetak_kommune", "kommune_helseforetak")
+                    for y in (2020, 2021)]
+
+
+def test_readers_tables_and_sentences_come_from_the_catalogue():
+    from analysis.present import claims_report as cr
+    reg = registry()
+    growth = reg.set_index("claim_id").loc["plo_fastlege_kommune_growth", "relation"]
+    assert growth.split(RELATION_JOIN)[1] == "plo[fastlege->kommune]@2021 − 1.83·plo[fastlege->kommune]@2020 < 0"
+    nb = cr.registry_table(reg, "nb").set_index("id")
+    assert "Omskrevet (engelsk)" not in nb.columns  # the paraphrase is English: shown on en pages only
+    assert nb.loc["plo_fastlege_kommune_growth"].iloc[-1].count(" og ") == 1
+    assert "1,83·plo" in nb.loc["plo_fastlege_kommune_growth"].iloc[-1]
+    assert "Paraphrase" in cr.registry_table(reg, "en").columns
+    struct = cr.structural_table(structural_constraints(), "nb")
+    assert list(struct.iloc[0]) == ["Ingen negative nivåer", "hvert nivå ≥ 0 (antall meldinger)"]
+    assert struct.iloc[1, 0] == "Øvrige meldinger, 2020"
+    assert cr.data_line(PUB, "", "default", "en").startswith("**Data:** the published figures · **claims:** 22")
+    assert "`my.csv`" in cr.data_line(PUB, "my.csv", "wide", "nb") and "`wide`" in cr.data_line(PUB, "", "wide", "nb")
+    sens = sensitivity(["default", FACE_VALUE], ["change:total[all->all]@2020-2021"])
+    note = cr.sensitivity_note(sens, "en")
+    assert note.startswith("Under `face_value` the statements contradict each other")
+    assert "plo_fastlege_kommune_growth" in note and "`default`" not in note
+    assert cr.sensitivity_note(sens[sens["convention"] == "default"], "nb") == catalogue_text(
+        "nb", "claims.page.sensitivity_agree")
+    assert cr.hedged(82, "over", "nb") == "over 82" and cr.hedged(5, "about", "en") == "about 5"
+
+
+def test_conflicts_note_names_every_set():
+    from analysis.present import claims_report as cr
+    data = edited({"sysvak_change": {"value": 50.0}, "svarrapporter_change": {"value": 10.0}})
+    result = check_claims_result(data, "default")
+    text = cr.conflicts_note(result, "nb")
+    assert text.startswith("**Utsagnene motsier hverandre")
+    for ids in result.conflicts:
+        assert ", ".join(ids) in text
+    assert cr.conflicts_note(check_claims_result(), "en") == ""
 
 
 # ---------------------------------------------------------------- the notebook

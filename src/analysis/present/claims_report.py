@@ -20,8 +20,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from pandas.io.formats.style import Styler
 
-from analysis.data import is_published
 from analysis.claims import RELATION_JOIN, TOL, UNDATED, ClaimsCheck, unconstrained_levels
+from analysis.data import is_published
 from analysis.present import catalogue
 from analysis.present.formatting import bracketed, decimal_marks, significant
 from analysis.present.plotting import HATCHES, colors, wrap
