@@ -34,6 +34,10 @@ bench: setup ## time the full build against a floor of trivial notebooks (--jobs
 check-browser: setup ## open a briefing report in headless Chromium, network off; screenshot in build/ (skips without Chromium)
 	$(PY) scripts/check_browser.py
 
+.PHONY: check-lab
+check-lab: setup ## open notebook 03 (nb, en) in JupyterLab in headless Chromium: table of contents, not modified on opening; screenshots in build/check-lab/
+	$(PY) scripts/check_lab.py
+
 example: setup ## write a SYNTHETIC example series to build/examples/ (then make report DATA=build/examples/synthetic_example_series.csv)
 	$(PY) scripts/make_example_series.py
 
