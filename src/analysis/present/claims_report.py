@@ -23,6 +23,7 @@ from pandas.io.formats.style import Styler
 from analysis.claims import RELATION_JOIN, TOL, UNDATED, ClaimsCheck, unconstrained_levels
 from analysis.data import is_published
 from analysis.present import catalogue
+from analysis.present.catalogue import text
 from analysis.present.formatting import bracketed, decimal_marks, significant
 from analysis.present.plotting import HATCHES, colors, wrap
 
@@ -32,12 +33,8 @@ UNEXPLAINED = "unexplained_change"
 
 
 def _t(lang: str, key: str, /, **values: object) -> str:
-    """Message `claims.<key>` of the catalogue in `lang`."""
-    return catalogue.text(lang, f"claims.{key}", **values)
-
-
-def _h(lang: str, key: str) -> str:
-    return _t(lang, f"header.{key}")
+    """Message `claims.<key>` of the catalogue in `lang` (for ids built from a code)."""
+    return text(lang, f"claims.{key}", **values)
 
 
 def styled(table: pd.DataFrame) -> Styler:
@@ -50,7 +47,7 @@ def flow_label(measure: str, sender: str, receiver: str, lang: str = "en") -> st
     if measure in ("unexplained", "other"):
         return _t(lang, f"label.{measure}")
     if measure == "plo" and (sender, receiver) != ("all", "all"):
-        return _t(lang, "label.flow", sender=catalogue.label(lang, "party", sender),
+        return text(lang, "claims.label.flow", sender=catalogue.label(lang, "party", sender),
                   receiver=catalogue.label(lang, "party", receiver))
     return catalogue.label(lang, "measure", measure)
 
@@ -61,10 +58,10 @@ def quantity_label(row: Mapping, lang: str = "en") -> str:
     year = row.get("year")
     if row.get("from_year") is None or pd.isna(row.get("from_year")):
         undated = year in (None, UNDATED) or pd.isna(year)
-        return _t(lang, "label.level", name=base, year=_t(lang, "label.no_year") if undated else year)
+        return text(lang, "claims.label.level", name=base, year=text(lang, "claims.label.no_year") if undated else year)
     span = f"{row['from_year']}–{year}"
     if row["measure"] == "unexplained":
-        return _t(lang, "label.span_only", name=base, span=span)
+        return text(lang, "claims.label.span_only", name=base, span=span)
     key = "growth_percent" if row["kind"] == "growth_percent" else "change"
     return _t(lang, f"label.{key}", name=base, span=span)
 
@@ -72,7 +69,7 @@ def quantity_label(row: Mapping, lang: str = "en") -> str:
 def unit_text(unit: str, lang: str) -> str:
     """Short unit for a table column: "%" for percent, "million" / "mill." for million messages."""
     msgid = f"claims.unit_short.{unit}"
-    return catalogue.text(lang, msgid) if catalogue.has(lang, msgid) else catalogue.label(lang, "unit", unit)
+    return text(lang, msgid) if catalogue.has(lang, msgid) else catalogue.label(lang, "unit", unit)
 
 
 def _brackets(frame: pd.DataFrame, lang: str, prefix: str = "") -> list[str]:
@@ -94,33 +91,34 @@ def hedged(value: float, qualifier: str, lang: str = "en", digits: int = 4) -> s
 def data_line(data: pd.DataFrame, data_path: str, convention: str, lang: str = "en") -> str:
     """Markdown line naming the data (the published figures, or the file at `data_path`), the number of claims
     and the convention."""
-    source = _t(lang, "page.own_source", path=data_path) if data_path else _t(lang, "page.published_source")
-    return _t(lang, "page.data_line", source=source, n=len(data) if is_published(data) else 0,
+    source = (text(lang, "claims.page.own_source", path=data_path) if data_path
+              else text(lang, "claims.page.published_source"))
+    return text(lang, "claims.page.data_line", source=source, n=len(data) if is_published(data) else 0,
               convention=convention)
 
 
 def skipped(lang: str = "en") -> str:
     """Markdown: this section applies to the published figures only."""
-    return _t(lang, "page.skipped")
+    return text(lang, "claims.page.skipped")
 
 
 def not_applicable(lang: str = "en") -> str:
     """Markdown: the claims analysis does not apply to a user's series (which has no statements)."""
-    return _t(lang, "page.not_applicable")
+    return text(lang, "claims.page.not_applicable")
 
 
 def unconstrained_note(check: pd.DataFrame, lang: str = "en") -> str:
     """A sentence naming the level statements that no other statement constrains (the others imply only the
     structural limits, from 0 up), or "" when there are none."""
     free = unconstrained_levels(check)
-    return _t(lang, "page.unconstrained", n=len(free), ids=", ".join(free)) if free else ""
+    return text(lang, "claims.page.unconstrained", n=len(free), ids=", ".join(free)) if free else ""
 
 
 def conflicts_note(result: ClaimsCheck, lang: str = "en") -> str:
     """Markdown naming the smallest conflicting sets of claims, or "" when the claims agree."""
     if result.consistent:
         return ""
-    return _t(lang, "page.conflicts", sets="; ".join(", ".join(c) for c in result.conflicts))
+    return text(lang, "claims.page.conflicts", sets="; ".join(", ".join(c) for c in result.conflicts))
 
 
 def check_notes(result: ClaimsCheck, lang: str = "en") -> str:
@@ -133,8 +131,8 @@ def sensitivity_note(sens: pd.DataFrame, lang: str = "en") -> str:
     set of an :func:`analysis.claims.sensitivity` result; or that they agree under every convention."""
     bad = sens[~sens["consistent"]].drop_duplicates("convention")
     if bad.empty:
-        return _t(lang, "page.sensitivity_agree")
-    return " ".join(_t(lang, "page.sensitivity_conflict", convention=c, claims=k)
+        return text(lang, "claims.page.sensitivity_agree")
+    return " ".join(text(lang, "claims.page.sensitivity_conflict", convention=c, claims=k)
                     for c, k in zip(bad["convention"], bad["conflict"], strict=True))
 
 
@@ -145,11 +143,11 @@ def registry_table(reg: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """:func:`analysis.claims.registry` as a reader's table: id, wording, the relation (decimal marks of `lang`);
     the paraphrase only on pages in its language (:data:`PARAPHRASE_LANG`)."""
     catalogue.check_lang(lang)
-    out = {_h(lang, "claim_id"): reg["claim_id"], _h(lang, "wording"): reg["wording"]}
+    out = {text(lang, "claims.header.claim_id"): reg["claim_id"], text(lang, "claims.header.wording"): reg["wording"]}
     if lang == PARAPHRASE_LANG:
-        out[_h(lang, "paraphrase")] = reg["paraphrase"]
-    joint = _t(lang, "label.relation_and")
-    out[_h(lang, "relation")] = [joint.join(decimal_marks(part, lang) for part in r.split(RELATION_JOIN))
+        out[text(lang, "claims.header.paraphrase")] = reg["paraphrase"]
+    joint = text(lang, "claims.label.relation_and")
+    out[text(lang, "claims.header.relation")] = [joint.join(decimal_marks(p, lang) for p in r.split(RELATION_JOIN))
                                  for r in reg["relation"]]
     return pd.DataFrame(out)
 
@@ -164,20 +162,21 @@ def structural_table(struct: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         names.append(_t(lang, f"structural.{key}", year=year) if known else label)
         own = catalogue.has(lang, f"claims.structural.{key}_relation")
         relations.append(_t(lang, f"structural.{key}_relation") if own else decimal_marks(relation, lang))
-    return pd.DataFrame({_h(lang, "constraint"): names, _h(lang, "relation_plain"): relations})
+    return pd.DataFrame({text(lang, "claims.header.constraint"): names,
+                         text(lang, "claims.header.relation_plain"): relations})
 
 
 def claims_table(check: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The check as a reader's table: statement as printed, stated interval, implied, reconciled, ✓ or ✗."""
     catalogue.check_lang(lang)
     return pd.DataFrame({
-        _h(lang, "claim_id"): check["claim_id"],
-        _h(lang, "wording"): check["wording"],
-        _h(lang, "unit"): [unit_text(u, lang) for u in check["unit"]],
-        _h(lang, "stated"): _brackets(check, lang, "stated_"),
-        _h(lang, "implied"): _brackets(check, lang, "implied_"),
-        _h(lang, "reconciled"): _brackets(check, lang, "reconciled_"),
-        _h(lang, "ok"): ["✓" if ok else "✗" for ok in check["consistent"]],
+        text(lang, "claims.header.claim_id"): check["claim_id"],
+        text(lang, "claims.header.wording"): check["wording"],
+        text(lang, "claims.header.unit"): [unit_text(u, lang) for u in check["unit"]],
+        text(lang, "claims.header.stated"): _brackets(check, lang, "stated_"),
+        text(lang, "claims.header.implied"): _brackets(check, lang, "implied_"),
+        text(lang, "claims.header.reconciled"): _brackets(check, lang, "reconciled_"),
+        text(lang, "claims.header.ok"): ["✓" if ok else "✗" for ok in check["consistent"]],
     })
 
 
@@ -185,12 +184,12 @@ def derived_table(der: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The recomputed figures as a reader's table: stated wording, printed arithmetic, reconciled bounds."""
     catalogue.check_lang(lang)
     return pd.DataFrame({
-        _h(lang, "quantity"): [quantity_label(r, lang) for _, r in der.iterrows()],
-        _h(lang, "on_page"): der["stated"].replace("", "–"),
-        _h(lang, "from_printed"): [significant(v, lang, 4) for v in der["from_printed"]],
-        _h(lang, "bounds"): _brackets(der, lang),
-        _h(lang, "unit"): [unit_text(u, lang) for u in der["unit"]],
-        _h(lang, "inside"): ["✓" if ok else "✗" for ok in der["printed_inside"]],
+        text(lang, "claims.header.quantity"): [quantity_label(r, lang) for _, r in der.iterrows()],
+        text(lang, "claims.header.on_page"): der["stated"].replace("", "–"),
+        text(lang, "claims.header.from_printed"): [significant(v, lang, 4) for v in der["from_printed"]],
+        text(lang, "claims.header.bounds"): _brackets(der, lang),
+        text(lang, "claims.header.unit"): [unit_text(u, lang) for u in der["unit"]],
+        text(lang, "claims.header.inside"): ["✓" if ok else "✗" for ok in der["printed_inside"]],
     })
 
 
@@ -198,9 +197,9 @@ def reconciled_table(rec: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """:func:`analysis.claims.reconcile` output as a reader's table: quantity label, reconciled bounds, unit."""
     catalogue.check_lang(lang)
     return pd.DataFrame({
-        _h(lang, "quantity"): [quantity_label(r, lang) for _, r in rec.iterrows()],
-        _h(lang, "bounds"): _brackets(rec, lang),
-        _h(lang, "unit"): [unit_text(u, lang) for u in rec["unit"]],
+        text(lang, "claims.header.quantity"): [quantity_label(r, lang) for _, r in rec.iterrows()],
+        text(lang, "claims.header.bounds"): _brackets(rec, lang),
+        text(lang, "claims.header.unit"): [unit_text(u, lang) for u in rec["unit"]],
     })
 
 
@@ -212,16 +211,16 @@ def sensitivity_table(sens: pd.DataFrame, rec: pd.DataFrame | None = None, lang:
     """
     catalogue.check_lang(lang)
     labels = {} if rec is None else {q: quantity_label(r, lang) for q, r in rec.set_index("quantity").iterrows()}
-    text = sens.assign(
+    shown = sens.assign(
         label=[labels.get(q, q) for q in sens["quantity"]],
         bounds=[b if ok else ("✗ " + c) for b, ok, c in
                 zip(_brackets(sens, lang), sens["consistent"], sens["conflict"], strict=True)],
     )
-    table = text.pivot(index="label", columns="convention", values="bounds")
-    order = list(dict.fromkeys(text["label"]))
+    table = shown.pivot(index="label", columns="convention", values="bounds")
+    order = list(dict.fromkeys(shown["label"]))
     table = table.reindex(index=order, columns=list(dict.fromkeys(sens["convention"])))
-    table.index.name = _h(lang, "quantity")
-    table.columns.name = _h(lang, "convention")
+    table.index.name = text(lang, "claims.header.quantity")
+    table.columns.name = text(lang, "claims.header.convention")
     return table.reset_index()
 
 
@@ -240,7 +239,8 @@ def plot_stack(stack: pd.DataFrame, lang: str = "en") -> plt.Figure:
         bottom = 0.0
         for k, p in enumerate(parts):
             v = sub.loc[p, "value"]
-            label = (_t(lang, "label.rest") if p == "rest" else catalogue.label(lang, "measure", p)) if j == 0 else None
+            name = text(lang, "claims.label.rest") if p == "rest" else catalogue.label(lang, "measure", p)
+            label = name if j == 0 else None
             ax.bar(j, v, bottom=bottom, width=0.5, color=pal[k], hatch=HATCHES[k], edgecolor="black",
                    linewidth=0.5, label=label)
             r = sub.loc[p]
@@ -251,18 +251,18 @@ def plot_stack(stack: pd.DataFrame, lang: str = "en") -> plt.Figure:
         tot = sub.loc["total"]
         ax.errorbar(j, tot["value"], yerr=[[tot["value"] - tot["low"]], [tot["high"] - tot["value"]]],
                     fmt="none", ecolor="black", elinewidth=1.5, capsize=8)
-        total = _t(lang, "figure.total", value=hedged(tot["value"], tot["qualifier"], lang),
+        total = text(lang, "claims.figure.total", value=hedged(tot["value"], tot["qualifier"], lang),
                    interval=bracketed(tot["low"], tot["high"], lang, tot["low_closed"], tot["high_closed"]))
         ax.annotate(total, (j, tot["high"] + 6), ha="center", fontsize=9, fontweight="bold")
     ax.set_xticks(range(len(years)), [str(y) for y in years])
     ax.grid(axis="x", visible=False)
     ax.set_xlim(-0.5, len(years) - 0.5 + 0.55)
     ax.set_ylim(0, stack["high"].max() * 1.12)
-    ax.set_ylabel(_t(lang, "figure.mill_year_axis"))
-    ax.set_title(_t(lang, "figure.stack_title"))
+    ax.set_ylabel(text(lang, "claims.figure.mill_year_axis"))
+    ax.set_title(text(lang, "claims.figure.stack_title"))
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[::-1], labels[::-1], frameon=False, loc="upper left", fontsize=8.5)
-    fig.text(0.01, 0.01, _t(lang, "figure.stack_note"), fontsize=8, style="italic")
+    fig.text(0.01, 0.01, text(lang, "claims.figure.stack_note"), fontsize=8, style="italic")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
@@ -292,20 +292,20 @@ def plot_flows(flows: pd.DataFrame, lang: str = "en") -> plt.Figure:
                         elinewidth=1.6, capsize=5, zorder=4)
             bx.scatter([p], [0], marker="D", s=22, color=pal[j], edgecolor="black", zorder=5)
     bx.axhline(0, color="black", lw=0.6)
-    ticks = [_t(lang, "label.flow_short", sender=catalogue.label(lang, "party", s),
+    ticks = [text(lang, "claims.label.flow_short", sender=catalogue.label(lang, "party", s),
                 receiver=catalogue.label(lang, "party", r)) for s, r in keys]
     bx.set_xticks(np.arange(len(keys)), [wrap(t, 22) for t in ticks])
-    bx.set_ylabel(wrap(_t(lang, "figure.flows_lower_axis"), 24), fontsize=9)
+    bx.set_ylabel(wrap(text(lang, "claims.figure.flows_lower_axis"), 24), fontsize=9)
     ax.set_ylim(0, flows["high"].max() * 1.45)
-    ax.set_ylabel(_t(lang, "figure.mill_year_axis"))
+    ax.set_ylabel(text(lang, "claims.figure.mill_year_axis"))
     for axis in (ax, bx):
         axis.grid(axis="x", visible=False)
-    ax.set_title(_t(lang, "figure.flows_title"))
+    ax.set_title(text(lang, "claims.figure.flows_title"))
     handles, labels = ax.get_legend_handles_labels()
     handles += [Line2D([], [], color="0.6", lw=9), Line2D([], [], color="black", lw=1.6, marker="_", markersize=10)]
-    labels += [_t(lang, "figure.flows_stated"), _t(lang, "figure.flows_reconciled")]
+    labels += [text(lang, "claims.figure.flows_stated"), text(lang, "claims.figure.flows_reconciled")]
     ax.legend(handles, labels, frameon=False, loc="upper right", fontsize=8.5)
-    fig.text(0.01, 0.005, _t(lang, "figure.flows_note"), fontsize=8, style="italic", wrap=True)
+    fig.text(0.01, 0.005, text(lang, "claims.figure.flows_note"), fontsize=8, style="italic", wrap=True)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
@@ -334,19 +334,20 @@ def plot_changes(der: pd.DataFrame, lang: str = "en") -> plt.Figure:
                                else (r["high"] - r["low"]) / 2]],
                         fmt="none", ecolor="black", elinewidth=1.4, capsize=4)
             inside = r["printed_inside"] if r["is_derived"] else r["low"] - TOL <= r["value"] <= r["high"] + TOL
-            outside = "" if inside else "\n " + _t(lang, "figure.changes_outside")
+            outside = "" if inside else "\n " + text(lang, "claims.figure.changes_outside")
             ax.annotate(f" {bracketed(r['low'], r['high'], lang, r['low_closed'], r['high_closed'])}{outside}",
                         (max(r["value"], r["high"]), p), va="center", fontsize=8)
         ax.set_yticks(pos, sub["label"])
         ax.grid(axis="y", visible=False)
         ax.set_xlim(min(0, sub["low"].min()), max(sub["high"].max(), sub["value"].max()) * 1.6)
-        ax.set_xlabel(_t(lang, "figure.change_axis", start=start, end=end))
+        ax.set_xlabel(text(lang, "claims.figure.change_axis", start=start, end=end))
     axes[1].set_title(catalogue.label(lang, "measure", "plo"), fontsize=10)
-    fig.suptitle(_t(lang, "figure.changes_title", start=start, end=end), fontweight="bold")
-    handles = [Patch(facecolor=pal[0], edgecolor="black", label=_t(lang, "figure.changes_stated")),
-               Patch(facecolor=pal[1], edgecolor="black", hatch="//", label=_t(lang, "figure.changes_derived")),
+    fig.suptitle(text(lang, "claims.figure.changes_title", start=start, end=end), fontweight="bold")
+    handles = [Patch(facecolor=pal[0], edgecolor="black", label=text(lang, "claims.figure.changes_stated")),
+               Patch(facecolor=pal[1], edgecolor="black", hatch="//",
+                     label=text(lang, "claims.figure.changes_derived")),
                Line2D([], [], color="black", lw=1.4, marker="|", markersize=8,
-                      label=_t(lang, "figure.changes_bounds"))]
+                      label=text(lang, "claims.figure.changes_bounds"))]
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=8.5)
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     return fig
@@ -380,35 +381,36 @@ def findings(check: pd.DataFrame, der: pd.DataFrame, lang: str = "en") -> str:
 
     lines = []
     if ok == n:
-        lines.append(_t(lang, "findings.all_agree", n=n))
+        lines.append(text(lang, "claims.findings.all_agree", n=n))
     else:
-        lines.append(_t(lang, "findings.some_disagree", bad=n - ok, n=n,
+        lines.append(text(lang, "claims.findings.some_disagree", bad=n - ok, n=n,
                         ids=", ".join(check.loc[~check["consistent"], "claim_id"])))
     stated_changes = d[(d["kind"] == "change") & d["stated_value"].notna()]
     if len(stated_changes):
         agree = (stated_changes["from_printed"] - stated_changes["stated_value"]).abs() < 1e-9
         sums = ", ".join(_arithmetic(r, lang, a) for (_, r), a in zip(stated_changes.iterrows(), agree, strict=True))
-        lines.append(_t(lang, "findings.changes_equal" if agree.all() else "findings.changes_differ", sums=sums))
+        key = "changes_equal" if agree.all() else "changes_differ"
+        lines.append(_t(lang, f"findings.{key}", sums=sums))
     tight = check[(check["reconciled_high"] - check["reconciled_low"])
                   < (check["stated_high"] - check["stated_low"]) - 1e-6]
     if len(tight):
         recon = dict(zip(tight["claim_id"], _brackets(tight, lang, "reconciled_"), strict=True))
-        items = ", ".join(f"{_t(lang, 'label.quoted', text=r['wording'])} ({r['claim_id']}) → {recon[r['claim_id']]}"
-                          for _, r in tight.iterrows())
-        lines.append(_t(lang, "findings.tight", items=items))
+        items = ", ".join(f"{text(lang, 'claims.label.quoted', text=r['wording'])} ({r['claim_id']}) → "
+                          f"{recon[r['claim_id']]}" for _, r in tight.iterrows())
+        lines.append(text(lang, "claims.findings.tight", items=items))
     tg = "growth_percent:total[all->all]@2020-2021"
     if tg in d.index:
-        lines.append(_t(lang, "findings.total_growth", interval=iv(tg),
+        lines.append(text(lang, "claims.findings.total_growth", interval=iv(tg),
                         printed=significant(d.loc[tg, "from_printed"], lang, 3)))
     q, g = f"change:{GP_TO_MUNICIPALITY}@2020-2021", f"growth_percent:{GP_TO_MUNICIPALITY}@2020-2021"
     if q in d.index and g in d.index and not d.loc[q, "printed_inside"]:
-        lines.append(_t(lang, "findings.growth_pins", growth=_stated_growth(check, d.loc[g, "stated"], lang),
+        lines.append(text(lang, "claims.findings.growth_pins", growth=_stated_growth(check, d.loc[g, "stated"], lang),
                         interval=iv(q), printed_change=significant(d.loc[q, "from_printed"], lang, 2),
                         printed_growth=significant(d.loc[g, "from_printed"], lang, 3)))
     u, tc = f"{UNEXPLAINED}@2020-2021", "change:total[all->all]@2020-2021"
     if u in d.index:
         total = significant(d.loc[tc, "stated_value"], lang, 3) if tc in d.index else "?"
-        lines.append(_t(lang, "findings.unexplained", total=total, interval=iv(u)))
+        lines.append(text(lang, "claims.findings.unexplained", total=total, interval=iv(u)))
     return "\n".join(f"- {line}" for line in lines)
 
 
@@ -430,7 +432,7 @@ def page_statements(data: pd.DataFrame, lang: str = "en") -> str:
     if len(years) < 2:
         return ""
     y0, y1 = years[0], years[-1]
-    mill = _t(lang, "says.million")
+    mill = text(lang, "claims.says.million")
 
     def h(row: pd.Series | None) -> str:
         return "?" if row is None else hedged(row["value"], row["qualifier"], lang)
@@ -441,23 +443,23 @@ def page_statements(data: pd.DataFrame, lang: str = "en") -> str:
             return None
         change = _statement(data, measure, "change", None, sender, receiver)
         if change is None:
-            return _t(lang, "says.span", start=h(a), end=h(b), million=mill)
-        return _t(lang, "says.span_change", start=h(a), end=h(b), million=mill, change=h(change))
+            return text(lang, "claims.says.span", start=h(a), end=h(b), million=mill)
+        return text(lang, "claims.says.span_change", start=h(a), end=h(b), million=mill, change=h(change))
 
     parts = []
     total = span("total")
     if total:
         plateau = _statement(data, "total", "level")
         if plateau is None:
-            parts.append(_t(lang, "says.total", start=y0, end=y1, levels=total))
+            parts.append(text(lang, "claims.says.total", start=y0, end=y1, levels=total))
         else:
-            parts.append(_t(lang, "says.total_plateau", start=y0, end=y1, levels=total, plateau=h(plateau)))
-    areas = [_t(lang, "says.area", name=catalogue.label(lang, "measure", m), levels=span(m))
+            parts.append(text(lang, "claims.says.total_plateau", start=y0, end=y1, levels=total, plateau=h(plateau)))
+    areas = [text(lang, "claims.says.area", name=catalogue.label(lang, "measure", m), levels=span(m))
              for m in ("sysvak", "svarrapporter", "frikort_egenandel") if span(m)]
     if areas:
-        parts.append(_t(lang, "says.areas", areas="; ".join(areas)))
+        parts.append(text(lang, "claims.says.areas", areas="; ".join(areas)))
     for _, g in data[data["kind"] == "growth_percent"].iterrows():
-        parts.append(_t(lang, "says.growth", flow=flow_label(g["measure"], g["sender"], g["receiver"], lang),
+        parts.append(text(lang, "claims.says.growth", flow=flow_label(g["measure"], g["sender"], g["receiver"], lang),
                         growth=h(g), levels=span(g["measure"], g["sender"], g["receiver"])))
     return " ".join(parts)
 
@@ -470,11 +472,11 @@ def closing_notes(data: pd.DataFrame, der: pd.DataFrame, lang: str = "en") -> st
     d = der.set_index("quantity")
     q, g = f"change:{GP_TO_MUNICIPALITY}@2020-2021", f"growth_percent:{GP_TO_MUNICIPALITY}@2020-2021"
     says = page_statements(data, lang)
-    lines = [_t(lang, "closing.says", says=says)] if says else []
-    holds = _t(lang, "closing.holds")
+    lines = [text(lang, "claims.closing.says", says=says)] if says else []
+    holds = text(lang, "claims.closing.holds")
     if q in d.index and g in d.index and not d.loc[q, "printed_inside"]:
         row = data[(data["kind"] == "growth_percent") & (data["wording"] == d.loc[g, "stated"])]
         growth = hedged(row["value"].iloc[0], row["qualifier"].iloc[0], lang) if len(row) else "?"
-        holds += " " + _t(lang, "closing.corner", growth=growth)
-    lines += [holds, _t(lang, "closing.reading"), _t(lang, "closing.not_reproduced")]
+        holds += " " + text(lang, "claims.closing.corner", growth=growth)
+    lines += [holds, text(lang, "claims.closing.reading"), text(lang, "claims.closing.not_reproduced")]
     return "\n".join(f"- {line}" for line in lines)
