@@ -302,7 +302,9 @@ def test_compare_rolling_origin_counts_and_leave_one_out_by_hand():
     press = e / (1 - h)
     assert loo.loc["linear", "rmse"] == pytest.approx(math.sqrt(np.mean(press**2)))
     assert loo.loc["linear", "mae"] == pytest.approx(np.mean(np.abs(press)))
-    assert loo.loc["ets", "n_predictions"] == 0 and "not defined" in loo.loc["ets", "note"]
+    assert loo.loc["ets", "n_predictions"] == 0
+    assert [n.code for n in loo.loc["ets", "notes"]] == ["ets_loo_undefined"]
+    assert set(loo["method"]) == {"loo"} and set(table["method"]) == {"rolling"}
 
 
 # ---------------------------------------------------------------- errors a user can act on
@@ -346,37 +348,65 @@ def test_errors_name_the_problem():
         trend.fit(pd.Series([1.0, 2, 3], index=["a", "b", "c"]), "linear")
 
 
-def test_notes_in_norwegian():
+def test_notes_are_codes_with_values_and_read_in_both_languages():
     from analysis.present import trend_report
+    from analysis.results import Note
 
-    assert trend_report.note_text("AIC moved to the count scale", "nb") == "AIC flyttet til antallsskalaen"
-    assert trend_report.note_text("AIC moved to the count scale", "en") == "AIC moved to the count scale"
     fit = trend.fit(pd.Series([3.0, 5, 8, 9, 12, 14], index=range(2010, 2016)), "poisson", seed=1)
+    assert fit.note.code == "fit_poisson" and fit.note["seed"] == 1 and fit.note["n_sim"] == 4000
     nb = trend_report.note_text(fit.note, "nb")
     assert nb.startswith("kvasi-Poisson-GLM (dispersjon φ = ") and "seed 1" in nb and "draws" not in nb
-    joined = trend_report.note_text("break at 2014 found by find_break on the window; 2 fold(s) could not be "
-                                    "fitted (no break); not ranked: fewer held-out predictions", "nb")
-    assert joined == ("brudd ved 2014 funnet av find_break i vinduet; 2 utvalg kunne ikke tilpasses (no break); "
-                      "ikke rangert: færre prediksjoner utenfor utvalget")
-    table = trend_report.display_params(pd.DataFrame({"parameter": ["level_change"], "estimate": [1.0],
-                                                      "lower": [0.5], "upper": [1.5]}), "nb", 1)
-    assert list(table.iloc[:, 0]) == ["nivåendring"]
+    assert "draws, seed 1" in trend_report.note_text(fit.note, "en")
+    notes = (Note("break_found_window", {"period": "2014"}),
+             Note("folds_failed", {"n": 2, "reason": Note("no_break")}), Note("not_ranked"))
+    assert trend_report.notes_text(notes, "nb") == ("brudd ved 2014 funnet av find_break i vinduet; 2 utvalg kunne "
+                                                    "ikke tilpasses (ingen brudd); ikke rangert: færre prediksjoner "
+                                                    "utenfor utvalget")
+    assert trend_report.notes_text(notes, "en").endswith("(no break); not ranked: fewer held-out predictions")
+    table = trend_report.params_table(pd.DataFrame({"parameter": ["level_change"], "estimate": [1.0],
+                                                    "lower": [0.5], "upper": [1.5]}), "nb", 1)
+    assert list(table.index) == ["nivåendring"]
+
+
+def test_a_failed_fit_says_why_as_a_code():
+    with pytest.raises(trend.TrendError) as err:
+        trend.fit(_years(100 - 5 * np.arange(10.0)), "logistic")
+    assert err.value.reason.code in ("logistic_edge", "logistic_flat")
+    s = _years(np.array([10.0, 12, 14, 15, 19, 30, 35]), 2015)
+    by_model = trend.excess_by_model(s.iloc[:5], (2015, 2018), [2019], ["linear", "ets"]).set_index("model")
+    # ETS needs 6 periods; the baseline 2015-2018 has 4: its row has no numbers and the reason as a Note.
+    (reason,) = by_model.loc["ets", "notes"]
+    assert reason.code == "too_few_periods" and (reason["need"], reason["n"]) == (6, 4)
+    assert np.isnan(by_model.loc["ets", "excess"]) and by_model.loc["linear", "notes"] == ()
+    seg = trend.fit_baseline(s, (2015, 2020), "segmented")
+    assert seg.baseline_note.code == "break_found_baseline" and seg.baseline_note["period"] in {str(y) for y in
+                                                                                                range(2016, 2021)}
+    its = trend.fit_models(s, ["linear", "ets"])
+    assert list(its.fits) == ["linear", "ets"] and its.failed == {}
+    short = trend.fit_models(s.iloc[:4], ["linear", "ets"])
+    assert list(short.fits) == ["linear"] and short.failed["ets"].code == "too_few_periods"
 
 
 # ---------------------------------------------------------------- the notebook
 
 def test_notebook_text_is_true_for_both_kinds_of_data():
-    """The first heading is the page title for published and user data alike; nb prose says notatbok."""
+    """The first heading is the page title for published and user data alike; nb prose says notatbok; each
+    part's cells are tagged for the data it runs on."""
     import nbformat
 
-    from analysis import paths
+    from conftest import notebook_file
 
-    nb = nbformat.read(paths.NOTEBOOKS_DIR / "03_trend_models.ipynb", as_version=4)
-    titles = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"][:2]
-    assert all(t.startswith("# 03 · ") and "pandemi" not in t and "2021" not in t for t in titles), titles
-    nb_text = " ".join(c.source for c in nb.cells if "lang-nb" in c.metadata.get("tags", []))
-    assert "notebook" not in nb_text.lower() and "notatbok" in nb_text
-    assert not [c for c in nb.cells if c.cell_type == "markdown" and "Del B" in c.source]  # only shown when it runs
+    for lang, word in (("nb", "notatbok"), ("en", "notebook")):
+        nb = nbformat.read(notebook_file("03_trend_models", lang), as_version=4)
+        title = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"][0]
+        assert title.startswith("# 03 · ") and "pandemi" not in title and "2021" not in title, title
+        text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert word in text and (lang == "en" or "notebook" not in text.lower())
+        part_b = [c for c in nb.cells if c.cell_type == "markdown" and ("Del B ·" in c.source or "Part B ·" in c.source)]
+        assert part_b and all("published-data" in c.metadata.get("tags", []) for c in part_b)
+        part_a = [c for c in nb.cells if "if not published:" in c.source]
+        assert part_a and all(c.metadata.get("tags") == ["own-data"] for c in part_a)
+        assert all(c.metadata.get("tags") == ["published-data"] for c in nb.cells if c.source.startswith("if published:"))
 
 
 def test_notebook_on_published_data(run_notebook):
@@ -392,8 +422,7 @@ def test_notebook_on_published_data(run_notebook):
     # January 2012: "rundt 4,5" -> [4.45, 4.55] x 12 x (1 -/+ 0.1) = 48.06 ... 60.06, outwards: 48.0 ... 60.1
     # (review finding 8: 48.06 was shown as 48,1, inside the interval computed)
     assert "54,0 [48,0–60,1]" in text
-    assert "omregnet (antakelse:" in text and "år ikke oppgitt" in text and "Del A kjøres ikke" in text
-    assert "Del B · Hva de publiserte tallene kan bære" in text  # Part B's heading, shown because it runs
+    assert "omregnet (antakelse:" in text and "år ikke oppgitt" in text
     # drivers' change 79 [78, 80] over the excess [73.5, 94.5]: 100 * 78 / 94.5 = 82.5 and 100 * 80 / 73.5 = 108.8,
     # outwards at no decimals 82-109 (not 83-109)
     assert (math.floor(100 * 78 / 94.5), math.ceil(100 * 80 / 73.5)) == (82, 109)
@@ -408,8 +437,9 @@ def test_notebook_in_english(run_notebook):
     assert "converted (assumption:" in text and "84.0 [73.5–94.5]" in text
     # SYSVAK 58 + result reports 21 = 79 million, the pandemic drivers' printed change.
     assert "79.0 [78.0–80.0]" in text
-    assert "What would change with the real 2010–2019 series" in text
-    assert "illustration" in text and "Part A does not run" in text
+    assert "illustration" in text
+    # the sentences with numbers are generated: the curve's points and refits, the plateau interval
+    assert "4 points and three parameters" in text and "(190–210 by the convention)" in text
     # measure names, not code keys, in the drivers' rows and sentences (review finding 9)
     assert "SYSVAK and result reports" in text and "sysvak, svarrapporter" not in text
     assert "derived from published figures" in text
@@ -430,8 +460,8 @@ def test_notebook_on_a_synthetic_full_series(run_notebook, tmp_path):
     assert "synthetic_test_series" in text  # the reader sees the data are synthetic
     for label in ("linear", "log-linear", "quasi-Poisson (GLM)", "damped-trend ETS", "logistic (S-curve)"):
         assert label in text
-    assert "Chow test at 2020" in text and "Forecast" in text
-    assert "Part B" not in text and "What the published figures can carry" not in text  # it does not run
+    assert "Chow test at 2020" in text and "periods ahead with 95 % prediction intervals" in text
+    assert "converted (assumption" not in text  # Part B does not run
     # The total actual over 2020-2021 is 193 + 284 = 477 million.
     assert "477.0" in text
     assert image_count(nb) >= 3  # baseline with band, break scan, forecast
