@@ -777,3 +777,65 @@ def test_pages_show_the_cells_for_their_kind_of_data(tmp_path):
         assert "Published-only cell." in published and "Own-data-only cell." not in published
         assert "Own-data-only cell." in own and "Published-only cell." not in own
         assert "series.csv" in own and "SYNTETISKE DATA" in own
+
+
+# ---------------------------------------------------------------- the pipeline's words come from the catalogue
+
+def test_footer_is_in_the_pages_language_convention_included():
+    from analysis.present import catalogue
+
+    prov = provenance.make_provenance(paths.NOTEBOOKS_DIR / "nb" / "10_x.ipynb", {"convention": "rel:0.01"}, [],
+                                      "2024-01-01T00:00:00Z", ("a" * 40, True))
+    nb, en = provenance.footer_html(prov, "nb"), provenance.footer_html(prov, "en")
+    for lang, page in (("nb", nb), ("en", en)):
+        for key in ("heading", "notebook", "package", "commit", "data", "parameters", "convention", "built"):
+            assert html_escape(catalogue.text(lang, f"pages.provenance.{key}")) in page, (lang, key)
+        assert html_escape(catalogue.text(lang, "pages.provenance.dirty")) in page
+    # default rules, offsets in steps u of the last stated digit: "rundt" [x-0.5u, x+0.5u], "over" (x, x+1u)
+    assert "<br>rundt [x−0,5·u; x+0,5·u]<br>over (x; x+1·u)<br>" in nb  # nb: decimal comma, minus sign, "; "
+    assert "<br>about [x-0.5·u, x+0.5·u]<br>over (x, x+1·u)<br>" in en
+    assert nb.endswith("<br>± 0,01·x</dd><dt>Bygget</dt><dd><time datetime=\"2024-01-01T00:00:00Z\">"
+                       "2024-01-01T00:00:00Z</time></dd></dl></footer>")
+    assert "<br>± 0.01·x</dd>" in en
+    for english in ("Interval convention", "about [", "Provenance", "bytes"):
+        assert english not in nb
+    assert provenance.convention_rules("rel:0.01", "nb")[1][0] == "(uten forbehold) [x−0,5·u; x+0,5·u)"
+    assert provenance.convention_rules("wide", "en")[1][2] == "over (x, x+2·u)"
+
+
+def html_escape(text: str) -> str:
+    """`text` as it appears in a page (HTML-escaped)."""
+    import html
+
+    return html.escape(text)
+
+
+def test_index_shows_both_languages_words_from_the_catalogue():
+    from analysis.present import catalogue
+
+    footer = report_html.index_footer("9.9", "c" * 40, True, "", "", "2024-01-01T00:00:00Z")
+    entry = {"briefing": "briefing/x_nb.html", "teaching": "teaching/x_nb.html", "title": "T", "notebook": "x.ipynb",
+             "lang": "nb", "stale": True, "synthetic": True}
+    page = report_html.index_html([entry], [], [], footer, data_name="s.csv", synthetic=True, up="../../index.html",
+                                  data_sets=[{"href": "data/s/index.html", "name": "s.csv", "built": "B"}])
+    keys = ["title_data", "data_own", "stale", "code_link", "col_report", "col_summary", "col_lang", "col_code",
+            "col_notebook", "col_built", "figures", "tables", "own_sets", "built", "back", "changes"]
+    for lang in ("nb", "en"):
+        for key in keys:
+            assert html_escape(catalogue.text(lang, f"pages.index.{key}", name="s.csv")) in page, (lang, key)
+        assert html_escape(catalogue.text(lang, "pages.synthetic.banner")) in page
+        assert report_html.inline_html(catalogue.text(lang, "pages.index.intro")) in page
+    assert "<code>briefing/</code>" in page and "`" not in page  # backticks become <code>
+    assert "Rapport / Report" in page  # nb first, then en
+    assert "publiserte tall / published figures" in report_html.index_footer("9.9", None, False)
+
+
+def test_figure_without_alt_text_gets_the_catalogues_words():
+    from analysis.present import catalogue
+
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    cell = new_code_cell("fig")
+    cell.outputs = [nbformat.v4.new_output("display_data", {"image/png": png})]
+    for lang in ("nb", "en"):
+        page = report_html.export_html(new_notebook(cells=[cell]), with_code=False, title="t", lang=lang)
+        assert f'alt="{html_escape(catalogue.text(lang, "pages.figure.alt"))}"' in page
