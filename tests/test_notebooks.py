@@ -47,6 +47,9 @@ def test_notebook_structure(path):
     assert doc["metadata"]["kernelspec"]["name"] == "helsemeldinger"
     # complete metadata and cell ids: JupyterLab does not mark a notebook modified when it only opens it
     assert (doc["nbformat"], doc["nbformat_minor"]) >= (4, 5)
+    # the kernel's whole language_info: with less, JupyterLab fills it in on opening and marks the file modified
+    assert set(doc["metadata"]["language_info"]) >= {"codemirror_mode", "file_extension", "mimetype", "name",
+                                                     "nbconvert_exporter", "pygments_lexer", "version"}
     assert all("id" in c for c in cells)
     assert not any(c.get("metadata", {}).get("tags") and
                    {t for t in c["metadata"]["tags"] if t.startswith("lang-")} for c in cells), \
