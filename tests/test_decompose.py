@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from analysis import decompose
-from analysis.present import decompose_report
 from analysis.data import load_published, load_series
 from analysis.errors import DataError
+from analysis.present import decompose_report
 from analysis.results import note
 from conftest import image_count, outputs_text
 

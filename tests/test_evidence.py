@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis import DataError, decompose, evidence
-from analysis.present import evidence_report
 from analysis import data as hd
+from analysis.present import evidence_report
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,8 @@ def test_monthly_counts_times_twelve_with_a_month_tolerance(ev):
     # "over 9" (step 1) -> (9, 10) per month.
     assert (second["low"], second["high"]) == pytest.approx((9 * 12 * 0.9, 10 * 12 * 1.1))
     assert jan["receipts_excluded"] and second["receipts_excluded"]
-    assert jan["assumption"].code == "monthly" and (jan["assumption"]["months"], jan["assumption"]["tolerance"]) == (12, 0.1)
+    assumption = jan["assumption"]
+    assert assumption.code == "monthly" and (assumption["months"], assumption["tolerance"]) == (12, 0.1)
     text = evidence_report.assumption_text(jan["assumption"], "en")
     assert "receipt" in text and "Meldingsteller" in text and "× 12 months" in text and "±10 %" in text
     # Placed mid-month: January 2012 and (by default) November 2012.

@@ -1,15 +1,12 @@
 """Every notebook: one literal-only `parameters` cell, no committed outputs, a kernelspec, and it runs."""
 
 import ast
-import html
 import json
 
-import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.data import load_sources
-from conftest import LANGS, NOTEBOOKS, STEMS, image_count, notebook_file, outputs_text
+from conftest import LANGS, NOTEBOOKS, STEMS, image_count, notebook_file
 
 ids = [f"{p.parent.name}/{p.stem}" for p in NOTEBOOKS]
 CODE_LINES = 8  # a code cell a student reads: at most this many lines of code (blank lines and comments aside)

@@ -402,11 +402,13 @@ def test_notebook_text_is_true_for_both_kinds_of_data():
         assert title.startswith("# 03 · ") and "pandemi" not in title and "2021" not in title, title
         text = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert word in text and (lang == "en" or "notebook" not in text.lower())
-        part_b = [c for c in nb.cells if c.cell_type == "markdown" and ("Del B ·" in c.source or "Part B ·" in c.source)]
+        part_b = [c for c in nb.cells
+                  if c.cell_type == "markdown" and ("Del B ·" in c.source or "Part B ·" in c.source)]
         assert part_b and all("published-data" in c.metadata.get("tags", []) for c in part_b)
         part_a = [c for c in nb.cells if "if not published:" in c.source]
         assert part_a and all(c.metadata.get("tags") == ["own-data"] for c in part_a)
-        assert all(c.metadata.get("tags") == ["published-data"] for c in nb.cells if c.source.startswith("if published:"))
+        assert all(c.metadata.get("tags") == ["published-data"]
+                   for c in nb.cells if c.source.startswith("if published:"))
 
 
 def test_notebook_on_published_data(run_notebook):

@@ -26,7 +26,7 @@ import pandas as pd
 from analysis import decompose
 from analysis.errors import DataError
 from analysis.intervals import Convention, get_convention
-from analysis.results import Note, note
+from analysis.results import note
 from analysis.trend import fit_logistic_points, logistic_curve, refit_logistic
 
 MILLION = 1e6
@@ -233,15 +233,14 @@ def beside_drivers(excess: pd.Series, cf: pd.DataFrame, contributions: pd.DataFr
     the growth) and ``modelled`` for those that rest on the plateau baseline.
 
     `exclude` (the driver codes left out) and `start` (the first year) are what the counterfactual was made
-    with; when not given they are read from `cf` (a counterfactual result with ``exclude`` and ``start``, or
-    the table's own record of them). The rows carry them as ``drivers`` (codes joined by ", "), ``start`` and
+    with; when not given they are read from `cf` (a decompose.Counterfactual result, which has both). The
+    rows carry them as ``drivers`` (codes joined by ", "), ``start`` and
     ``end`` (the excess year)."""
     table = getattr(cf, "table", cf)
-    record = getattr(table, "attrs", {}) or {}
     if exclude is None:
-        exclude = getattr(cf, "exclude", None) or record.get("exclude")
+        exclude = getattr(cf, "exclude", None)
     if start is None:
-        start = getattr(cf, "start", None) or record.get("start")
+        start = getattr(cf, "start", None)
     if not exclude or start is None:
         raise DataError("beside_drivers: give exclude (the drivers left out) and start (the first year) of the "
                         "counterfactual")

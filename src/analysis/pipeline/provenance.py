@@ -61,8 +61,8 @@ _hm_opened, _hm_written = _hm_install_hook({roots!r}, {write_roots!r})
 del _hm_install_hook"""
 END_SOURCE = f"""\
 import json as _hm_json, sys as _hm_sys
-_hm_outputs = _hm_sys.modules.get("analysis.present.outputs")
-_hm_synthetic = bool(getattr(_hm_outputs, "synthetic_marked", lambda: False)())
+_hm_data = _hm_sys.modules.get("analysis.data")
+_hm_synthetic = bool(getattr(_hm_data, "synthetic_loaded", lambda: False)())
 print({MARKER!r} + _hm_json.dumps({{"read": sorted(_hm_opened), "written": sorted(_hm_written),
                                    "synthetic": _hm_synthetic}}))"""
 

@@ -1,7 +1,8 @@
-"""Render every notebook with papermill into self-contained HTML reports: ``python -m analysis.pipeline.reports``.
+"""Render every notebook with papermill into self-contained HTML reports: ``python -m analysis.pipeline``.
 
-For each notebook in ``notebooks/`` (and each language, ``nb`` and ``en``, when it has a ``lang`` parameter)
-the notebook is executed once (kept in ``build/executed/<lang>/``) and written twice: without code to
+Each notebook is kept once per language, ``notebooks/<lang>/<stem>.ipynb`` (a notebook kept as one file
+``notebooks/<stem>.ipynb`` with a ``lang`` parameter is run once per language). Each language's file is
+executed once (kept in ``build/executed/<lang>/``) and written twice: without code to
 ``reports/briefing/<stem>_<lang>.html`` and with code to ``reports/teaching/<stem>_<lang>.html``. Notebooks
 with an ``export_dir`` parameter write figures to ``reports/figures/`` and tables to ``reports/tables/``.
 ``reports/index.html`` lists every report. Arguments are checked (parameters, data file) before any kernel
@@ -34,8 +35,8 @@ from pathlib import Path
 
 from analysis import __version__, paths
 from analysis.errors import DataError
-from analysis.present.catalogue import LANGS
 from analysis.pipeline.render import Outcome, Task, render
+from analysis.present.catalogue import LANGS
 
 DEFAULT_TIMEOUT = 600  # seconds per cell; papermill's own default is to wait forever
 EXIT_FAILED = 1  # at least one notebook failed
@@ -133,8 +134,8 @@ def parse_overrides(items: Sequence[str], declared: dict[str, object] | None = N
 
 def check_values(overrides: dict[str, object]) -> None:
     """Check parameter values the package can check before running: lang, convention, data_path."""
-    from analysis.present.catalogue import check_lang
     from analysis.intervals import get_convention
+    from analysis.present.catalogue import check_lang
 
     if "lang" in overrides:
         check_lang(str(overrides["lang"]))
@@ -407,7 +408,7 @@ def list_parameters(notebooks: Sequence[Path]) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis.pipeline.reports", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m analysis.pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="a user series (CSV or .xlsx, tidy schema) to run every notebook on")
     parser.add_argument("--only", action="append", metavar="NAME", help="render only this notebook (repeatable)")

@@ -2,7 +2,8 @@
 
 nb writes a decimal comma, groups thousands with a no-break space and writes the minus sign − (``−1 234,5``);
 en writes a decimal point, groups with a comma and writes a hyphen-minus (``-1,234.5``): the symbols are the
-locales' own, from Babel's copy of the Unicode CLDR (the catalogue's ``format.locale``: ``nb_NO``, ``en``). A missing value is shown as "–". Two styles of number:
+locales' own, from Babel's copy of the Unicode CLDR (the catalogue's ``format.locale``: ``nb_NO``, ``en``).
+A missing value is shown as "–". Two styles of number:
 
 * :func:`number` with a fixed count of decimals (:func:`decimals_for` picks one from the size and unit),
   used in tables of levels, changes and percentages, and :func:`interval` / :func:`with_bounds` for
@@ -27,7 +28,6 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 from analysis.present.catalogue import check_lang, text
