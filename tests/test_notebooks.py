@@ -92,12 +92,20 @@ def _code(path) -> list[str]:
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_languages_share_one_analysis(stem):
-    """The analysis code exists once: every language's file has the same code cells, and the same parameters
-    but for `lang`."""
+    """The analysis code exists once: every language's file has the same code cells (compared as Python, so
+    the comments may be in the file's language), and the same parameters but for `lang`."""
     nb, en = (_code(notebook_file(stem, lang)) for lang in LANGS)
     assert len(nb) == len(en)
     for a, b in zip(nb, en, strict=True):
-        assert a.replace('lang = "nb"', 'lang = "en"') == b
+        assert ast.dump(ast.parse(a.replace('lang = "nb"', 'lang = "en"'))) == ast.dump(ast.parse(b)), a[:80]
+
+
+def test_a_changed_line_of_code_is_caught():
+    """The comparison above sees a change in code but not in a comment (worked on two small cells)."""
+    same = ("x = f(1)  # one", "x = f(1)  # en")
+    other = ("x = f(1)", "x = f(2)")
+    assert ast.dump(ast.parse(same[0])) == ast.dump(ast.parse(same[1]))
+    assert ast.dump(ast.parse(other[0])) != ast.dump(ast.parse(other[1]))
 
 
 @pytest.mark.parametrize("stem", STEMS)

@@ -390,8 +390,9 @@ def list_parameters(notebooks: Sequence[Path]) -> str:
     """Return a text listing of each notebook's parameters with default, type and help."""
     lines = []
     firsts: dict[str, Path] = {}
-    for nb in notebooks:
-        firsts.setdefault(nb.stem, nb)  # a notebook kept per language: its files share the parameters
+    for nb in notebooks:  # a notebook kept per language: its files share the parameters; help from the en file
+        if nb.stem not in firsts or notebook_lang(nb) == "en":
+            firsts[nb.stem] = nb
     for nb in firsts.values():
         langs = [notebook_lang(p) for p in notebooks if p.stem == nb.stem and notebook_lang(p)]
         lines.append(f"{nb.stem}" + (f" ({', '.join(langs)})" if langs else ""))
