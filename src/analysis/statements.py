@@ -243,7 +243,7 @@ def _sentences(text: str, lex: Lexicon) -> list[_Sentence]:
         line = raw.replace("\u00a0", " ").replace("\u202f", " ")
         if not line.strip():
             continue
-        if _is_heading(line) and not _NUMBER_WITH_UNIT(line, lex):
+        if _is_heading(line) and not _has_figure(line, lex):
             found = _measures_named(line, lex)
             measure, ambiguous = (found[0] if len(found) == 1 else None), len(found) > 1
             continue
@@ -253,7 +253,7 @@ def _sentences(text: str, lex: Lexicon) -> list[_Sentence]:
     return out
 
 
-def _NUMBER_WITH_UNIT(line: str, lex: Lexicon) -> bool:  # noqa: N802 - reads as a predicate
+def _has_figure(line: str, lex: Lexicon) -> bool:
     return any(_unit_after(line, m.end(), lex)[0] for m in _NUMBER.finditer(line))
 
 
@@ -580,7 +580,7 @@ def extract_result(text: str, source_id: str, *, lexicon: Lexicon | None = None,
             row["figure_id"] = fid
             row[REVIEW_COLUMN] = "; ".join(dict.fromkeys(n.code for n in row_notes))
             rows.append(row)
-            notes[fid] = tuple(note_with_line(n, sentence.line) for n in row_notes)
+            notes[fid] = tuple(_with_line(n, sentence.line) for n in row_notes)
             lines[fid] = sentence.line
     table = pd.DataFrame(rows, columns=COLUMNS)
     for col in ("year", "from_year"):
@@ -592,8 +592,7 @@ def extract_result(text: str, source_id: str, *, lexicon: Lexicon | None = None,
     return Extraction(table=table, notes=notes, lines=lines, page_years=page)
 
 
-def note_with_line(n: Note, line: int) -> Note:
-    """Return note `n` with the page line it was found on added to its values."""
+def _with_line(n: Note, line: int) -> Note:
     return Note(n.code, {**n.values, "line": line})
 
 
