@@ -19,11 +19,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (helsemeldinger)"
 	@# nbstripout as a git filter (see .gitattributes): outputs saved in JupyterLab never reach a commit;
-	@# --keep-id keeps the cells' ids (nbstripout --install would renumber them), so a clean file stays clean
+	@# --keep-id keeps the cells' ids (nbstripout --install would renumber them), so a clean file stays clean;
+	@# the refresh records the filtered notebooks once, so later `git status` calls need not filter them again
 	if git rev-parse --git-dir >/dev/null 2>&1; then \
 	  git config filter.nbstripout.clean '"$(CURDIR)/$(PY)" -m nbstripout --keep-id' && \
 	  git config filter.nbstripout.smudge cat && git config filter.nbstripout.required true && \
-	  git config diff.ipynb.textconv '"$(CURDIR)/$(PY)" -m nbstripout --keep-id -t'; fi
+	  git config diff.ipynb.textconv '"$(CURDIR)/$(PY)" -m nbstripout --keep-id -t' && \
+	  { git update-index -q --refresh >/dev/null || true; }; fi
 	touch $(STAMP)
 
 setup: $(STAMP) ## create .venv, install the package and its dependencies, register the Jupyter kernel

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import paths
+from analysis.pipeline.report_html import plain_text
 
 BROWSERS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 OUT_DIR = paths.BUILD_DIR / "check-lab"
@@ -76,15 +77,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def plain(markdown: str) -> str:
-    """Heading markdown as the table of contents shows it: links, emphasis and code marks removed."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", markdown)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    text = re.sub(r"(\*\*|__|\*|`)", "", text)
-    return re.sub(r"\s+", " ", text).strip().rstrip("#").strip()
-
-
 def markdown_headings(markdown: str) -> list[str]:
     """The ATX headings (``# ...`` to ``###### ...``) of a markdown text, outside code fences, as plain text."""
     out, fenced = [], False
@@ -94,7 +86,7 @@ def markdown_headings(markdown: str) -> list[str]:
             continue
         m = re.match(r"^ {0,3}#{1,6}\s+(.+?)\s*$", line)
         if m and not fenced:
-            out.append(plain(m.group(1)))
+            out.append(plain_text(m.group(1)).rstrip("#").strip())
     return out
 
 

@@ -3,7 +3,6 @@ every id the code asks for exists, and the analysis modules stay free of languag
 
 import ast
 import json
-import re
 
 import pytest
 
@@ -12,7 +11,7 @@ from analysis.present import catalogue
 from analysis.present.catalogue import LANGS, MessageError, placeholders, text
 
 SRC = paths.PROJ_ROOT / "src" / "analysis"
-ANALYSIS = ("data", "intervals", "claims", "decompose", "trend", "evidence")
+ANALYSIS = ("data", "intervals", "claims", "decompose", "trend", "evidence", "statements")
 PRESENT = SRC / "present"
 PIPELINE = SRC / "pipeline"
 
@@ -52,11 +51,65 @@ def test_missing_ids_and_values_say_what_is_wrong(monkeypatch):
 
 # ---------------------------------------------------------------- every id the code asks for exists
 
-_CALLS = re.compile(r"""\b(?:text|has)\(\s*[\w.]+\s*,\s*["']([a-z_]+(?:\.[\w ]+)+)["']""")
+def _callee(call: ast.Call) -> str | None:
+    f = call.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+
+def _wrappers(tree: ast.Module) -> dict[str, tuple[str, int]]:
+    """Functions that ask the catalogue for an id: name -> (prefix, position of the id argument).
+
+    ``text`` and ``has`` take the id itself; a function ``def _t(lang, key): return text(lang, f"trend.{key}")``
+    takes the rest of an id after "trend." (found through any chain of such wrappers)."""
+    funcs = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    known = {"text": ("", 1), "has": ("", 1)}
+    changed = True
+    while changed:
+        changed = False
+        for name, func in funcs.items():
+            params = [a.arg for a in func.args.posonlyargs + func.args.args]
+            for node in ast.walk(func):
+                if name in known or not (isinstance(node, ast.Return) and isinstance(node.value, ast.Call)):
+                    continue
+                call = node.value
+                if _callee(call) not in known:
+                    continue
+                prefix, at = known[_callee(call)]
+                arg = call.args[at] if len(call.args) > at else None
+                if (isinstance(arg, ast.JoinedStr) and len(arg.values) == 2
+                        and isinstance(arg.values[0], ast.Constant) and isinstance(arg.values[1], ast.FormattedValue)
+                        and isinstance(arg.values[1].value, ast.Name) and arg.values[1].value.id in params):
+                    known[name] = (prefix + arg.values[0].value, params.index(arg.values[1].value.id))
+                    changed = True
+    return known
+
+
+def literal_ids(source: str) -> list[str]:
+    """Every message id a piece of code asks for with a literal: text(lang, "a.b"), or _t(lang, "b") for a
+    wrapper _t that adds "a." (ids built at run time, f"a.{code}", cannot be read off the code)."""
+    tree = ast.parse(source)
+    wrappers = _wrappers(tree)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _callee(node) in wrappers:
+            prefix, at = wrappers[_callee(node)]
+            arg = node.args[at] if len(node.args) > at else None
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and (prefix or "." in arg.value):
+                out.append(prefix + arg.value)
+    return out
+
+
+def test_literal_ids_are_read_through_wrappers():
+    code = ('def _t(lang, key, **kw):\n    return catalogue.text(lang, f"trend.{key}", **kw)\n'
+            'def _d(key, lang):\n    return _t(lang, f"head.{key}")\n'
+            'a = text("nb", "labels.unit.percent")\nb = _t("nb", "sentences.x")\nc = _d("low", "en")\n'
+            'd = text("nb", f"labels.{x}")\n')
+    assert literal_ids(code) == ["labels.unit.percent", "trend.sentences.x", "trend.head.low"]
 
 
 def _code_files():
-    yield from sorted(SRC.rglob("*.py"))
+    for path in sorted(SRC.rglob("*.py")):
+        yield path, path.read_text(encoding="utf-8")
     for nb in sorted(paths.NOTEBOOKS_DIR.glob("*/*.ipynb")):
         doc = json.loads(nb.read_text(encoding="utf-8"))
         yield nb, "\n".join("".join(c["source"]) for c in doc["cells"] if c["cell_type"] == "code")
@@ -64,11 +117,13 @@ def _code_files():
 
 def test_every_literal_message_id_in_the_code_exists():
     ids = set(catalogue.catalogue("nb"))
-    missing = []
-    for item in _code_files():
-        path, source = item if isinstance(item, tuple) else (item, item.read_text(encoding="utf-8"))
-        missing += [f"{path.relative_to(paths.PROJ_ROOT)}: {m}" for m in _CALLS.findall(source) if m not in ids]
+    asked, missing = 0, []
+    for path, source in _code_files():
+        found = literal_ids(source)
+        asked += len(found)
+        missing += [f"{path.relative_to(paths.PROJ_ROOT)}: {m}" for m in found if m not in ids]
     assert missing == []
+    assert asked > 200  # the presentation layer asks for hundreds of ids: the scan must find them
 
 
 # ---------------------------------------------------------------- the layers

@@ -207,3 +207,32 @@ def test_nothing_is_dropped(tmp_path):
     s = load_series(write(tmp_path, HEADER + rows))
     assert len(s) == 40
     assert s["value"].sum() == sum(range(40))
+
+
+def test_published_fall_loads_and_a_negative_level_is_refused(tmp_path):
+    """A fall is a negative change ("ned 3 millioner": -3, exact, step 1 gives [-3.5, -2.5)); a level cannot be
+    negative."""
+    import csv
+
+    rows = list(csv.DictReader(paths.PUBLISHED_CSV.open(encoding="utf-8")))
+    fields = list(rows[0])
+    change = next(r for r in rows if r["kind"] == "change" and r["qualifier"] == "exact" and r["step"] == "1")
+    change.update(value="-3", wording="ned 3 millioner")
+    p = tmp_path / "published_fall.csv"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fields)
+        w.writeheader()
+        w.writerows(rows)
+    from analysis.data import load_published
+
+    got = load_published(p).set_index("figure_id").loc[change["figure_id"]]
+    assert (got["value"], got["low"], got["high"]) == (-3.0, -3.5, -2.5)
+    level = next(r for r in rows if r["kind"] == "level")
+    level["value"] = "-5"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fields)
+        w.writeheader()
+        w.writerows(rows)
+    row = rows.index(level) + 2  # header is row 1
+    with pytest.raises(DataError, match=rf"row {row}, column 'value': -5 is negative; a level cannot be negative"):
+        load_published(p)

@@ -184,11 +184,12 @@ _PUBLISHED_SCHEMA = pa.DataFrameSchema(
         "sender": pa.Column(str, pa.Check.isin(PARTIES)),
         "receiver": pa.Column(str, pa.Check.isin(PARTIES)),
         "unit": pa.Column(str, pa.Check.isin(UNITS)),
-        "value": pa.Column(float, pa.Check.ge(0)),
+        "value": pa.Column(float),  # a level is not negative; a change or growth may be (a fall): see below
         "step": pa.Column(float, pa.Check.gt(0)),
         "qualifier": pa.Column(str, pa.Check.isin(QUALIFIERS)),
     }
 )
+SIGNED_KINDS = ("change", "growth_percent")  # kinds whose value may be negative: a fall
 
 
 def load_sources(path: str | Path | None = None) -> pd.DataFrame:
@@ -223,8 +224,18 @@ def load_published(path: str | Path | None = None, convention: str | Convention 
             dtype="Int64",
         )
     _validate(out, _PUBLISHED_SCHEMA, p)
+    _check_levels_not_negative(out, p)
     _check_source_ids(out, p)
     return add_bounds(out, convention)
+
+
+def _check_levels_not_negative(frame: pd.DataFrame, p: Path) -> None:
+    bad = frame[(frame["value"] < 0) & ~frame["kind"].isin(SIGNED_KINDS)]
+    if len(bad):
+        idx = bad.index[0]
+        raise DataError(f"{p}, row {_row(idx)}, column 'value': {bad.loc[idx, 'value']:g} is negative; a level "
+                        f"cannot be negative (only a change or a growth in percent can, for a fall): check the "
+                        f"sign or the kind")
 
 
 def load_context(scope: str | None = "national", path: str | Path | None = None) -> pd.DataFrame:
@@ -364,6 +375,7 @@ def load_series(path: str | Path, convention: str | Convention | None = None) ->
 
 SYNTHETIC_WORD = "synthetic"  # a source_id containing this word (any case) marks synthetic data
 _synthetic_loaded = False  # set by load_series / load_data; read by analysis.present.outputs
+_published_loaded: bool | None = None  # set by load_data: the data last loaded are published figures (None: none yet)
 
 
 def is_synthetic(frame: pd.DataFrame) -> bool:
@@ -385,11 +397,25 @@ def synthetic_loaded() -> bool:
     return _synthetic_loaded
 
 
+def published_loaded() -> bool | None:
+    """True when the data last loaded with load_data are published figures (the page's statements, the
+    package's or a user's file in that schema), False for a series, None before any load_data call. The report
+    pipeline reads it to keep the cells tagged ``published-data`` or ``own-data`` that fit the data."""
+    return _published_loaded
+
+
 def _note_synthetic(frame: pd.DataFrame) -> pd.DataFrame:
     """Record whether `frame` is synthetic, so figures and tables saved from it are marked; loading other data
     clears the mark. Returns `frame` unchanged."""
     mark_synthetic(is_synthetic(frame))
     return frame
+
+
+def _note_loaded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Record what load_data loaded: synthetic or not, published figures or a series. Returns `frame`."""
+    global _published_loaded
+    _published_loaded = is_published(frame)
+    return _note_synthetic(frame)
 
 
 # ---------------------------------------------------------------- common views
@@ -412,10 +438,10 @@ def is_published(frame: pd.DataFrame) -> bool:
 def load_data(path: str | Path | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Load either the published figures or a user's series, telling them apart by their columns."""
     if not path:
-        return _note_synthetic(load_published(None, convention))
+        return _note_loaded(load_published(None, convention))
     p = paths.resolve_existing(path)
     if p.suffix.lower() == ".csv" and p.exists():
         header = p.read_bytes().split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
         if "figure_id" in header and "wording" in header:
-            return _note_synthetic(load_published(p, convention))
-    return load_series(p, convention)
+            return _note_loaded(load_published(p, convention))
+    return _note_loaded(load_series(p, convention))

@@ -63,17 +63,20 @@ END_SOURCE = f"""\
 import json as _hm_json, sys as _hm_sys
 _hm_data = _hm_sys.modules.get("analysis.data")
 _hm_synthetic = bool(getattr(_hm_data, "synthetic_loaded", lambda: False)())
+_hm_published = getattr(_hm_data, "published_loaded", lambda: None)()
 print({MARKER!r} + _hm_json.dumps({{"read": sorted(_hm_opened), "written": sorted(_hm_written),
-                                   "synthetic": _hm_synthetic}}))"""
+                                   "synthetic": _hm_synthetic, "published": _hm_published}}))"""
 
 
 @dataclass(frozen=True)
 class KernelReport:
-    """What the audit cells saw in one kernel: data files read, export files written, synthetic-data mark."""
+    """What the audit cells saw in one kernel: data files read, export files written, synthetic-data mark, and
+    whether the data loaded were published figures (None: the notebook loaded none with load_data)."""
 
     read: tuple[str, ...] = ()
     written: tuple[str, ...] = ()
     synthetic: bool = False
+    published: bool | None = None
 
 
 def kernel_report(text: str) -> KernelReport | None:
@@ -85,8 +88,9 @@ def kernel_report(text: str) -> KernelReport | None:
             got = json.loads(line[len(MARKER):])
             if isinstance(got, list):  # the older form: only the files read
                 return KernelReport(tuple(got))
+            published = got.get("published")
             return KernelReport(tuple(got.get("read", ())), tuple(got.get("written", ())),
-                                bool(got.get("synthetic", False)))
+                                bool(got.get("synthetic", False)), None if published is None else bool(published))
     return None
 
 

@@ -188,7 +188,10 @@ def render(task: Task, announce: bool = True) -> Outcome:
         files = list(seen.read)
         synthetic = task.synthetic or seen.synthetic
         nb = select_language(nb, task.lang)
-        nb = select_for_data(nb, published=not task.parameters.get("data_path", task.defaults.get("data_path")))
+        # Cells for one kind of data: by what the kernel loaded (a user's file may hold published figures too),
+        # else by whether a data file was given.
+        given = task.parameters.get("data_path", task.defaults.get("data_path"))
+        nb = select_for_data(nb, published=seen.published if seen.published is not None else not given)
         used = {**task.defaults, **task.parameters}
         prov = make_provenance(task.notebook, used, files, task.built, task.commit)
         title = notebook_title(nb, task.notebook.stem)

@@ -6,8 +6,9 @@ attribute or CSS rule that would still make a browser fetch something. LaTeX in 
 as written (no MathJax); write formulas in plain text or code.
 
 Cell tags a notebook can use: ``published-data`` / ``own-data`` (the cell appears only on pages of a run on
-the published figures, or only on pages of a run on a user's file, ``data_path``: a cell that does nothing on
-the other kind of data does not show there as dead code), ``lang-nb`` / ``lang-en`` (for a notebook kept as one
+published figures, the package's or a user's file in that schema, or only on pages of a run on a user's
+series, by what :func:`analysis.data.load_data` loaded: a cell that does nothing on the other kind of data does
+not show there as dead code), ``lang-nb`` / ``lang-en`` (for a notebook kept as one
 file for both languages: the cell appears only in that language's pages), ``remove-cell``, ``remove-input``,
 ``remove-output``. A briefing page also leaves out stderr output
 (warnings). A figure's alternative text can be given with

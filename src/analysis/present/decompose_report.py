@@ -110,7 +110,7 @@ def note_text(n: Note, lang: str, unit: str | None = None) -> str:
                   base=_t(lang, f"base.{v['base']}", period=v["period"]))
     if n.code == "outside":
         d = decimals_with_bounds(v["value"], v["low"], v["high"], unit)
-        return _t(lang, "note.outside", what=v["what"], value=number(v["value"], lang, d),
+        return _t(lang, "note.outside", what=_t(lang, f"point.{v['what']}"), value=number(v["value"], lang, d),
                   range=f"[{interval(v['low'], v['high'], lang, d)}]")
     return _t(lang, f"note.{n.code}", **v)
 
