@@ -84,3 +84,14 @@ def test_decimal_marks_in_relations():
     assert decimal_marks(rel, "nb") == "57,5 ≤ sysvak[all->all]@2021 − 1,82·plo@2020 < 58,5"
     assert decimal_marks(rel, "en") == rel
     assert decimal_marks("x@2020-2021. Next", "nb") == "x@2020-2021. Next"  # a full stop is not a decimal mark
+
+
+def test_lists_sentence_starts_and_no_negative_zero():
+    from analysis.present.formatting import join_words, sentence_case
+
+    assert join_words([2020, 2021], "nb") == "2020 og 2021"
+    assert join_words(["a", "b", "c"], "en") == "a, b and c"
+    assert join_words([2021], "en") == "2021" and join_words([], "nb") == ""
+    assert sentence_case("damped-trend ETS") == "Damped-trend ETS" and sentence_case("") == ""
+    # -0.04 at one decimal rounds to 0.0: shown without a sign; -0.06 rounds to -0.1 and keeps it
+    assert number(-0.04, "nb", 1) == "0,0" and number(-0.06, "nb", 1) == "\u22120,1"

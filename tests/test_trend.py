@@ -359,9 +359,9 @@ def test_notes_are_codes_with_values_and_read_in_both_languages():
     assert "draws, seed 1" in trend_report.note_text(fit.note, "en")
     notes = (Note("break_found_window", {"period": "2014"}),
              Note("folds_failed", {"n": 2, "reason": Note("no_break")}), Note("not_ranked"))
-    assert trend_report.notes_text(notes, "nb") == ("brudd ved 2014 funnet av find_break i vinduet; 2 utvalg kunne "
-                                                    "ikke tilpasses (ingen brudd); ikke rangert: færre prediksjoner "
-                                                    "utenfor utvalget")
+    assert trend_report.notes_text(notes, "nb") == ("brudd ved 2014, funnet ved søket etter brudd i vinduet; utvalg "
+                                                    "som ikke kunne tilpasses: 2 (ingen brudd); ikke rangert: færre "
+                                                    "prediksjoner utenfor utvalget")
     assert trend_report.notes_text(notes, "en").endswith("(no break); not ranked: fewer held-out predictions")
     table = trend_report.params_table(pd.DataFrame({"parameter": ["level_change"], "estimate": [1.0],
                                                     "lower": [0.5], "upper": [1.5]}), "nb", 1)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from functools import cache
 
 import numpy as np
@@ -103,6 +104,8 @@ def number(x: float | None, lang: str, digits: int | None = None, *, unit: str |
         return MISSING
     d = decimals_for(x, unit) if digits is None else digits
     v = float(x) if rounding == "nearest" else round_to(x, d, rounding)
+    if round(v, d) == 0:
+        v = 0.0  # no "−0,0": a value that rounds to zero is shown without a sign
     return localise(f"{v:{',' if group else ''}.{d}f}", lang)
 
 
@@ -180,3 +183,16 @@ def p_value(p: float | None, lang: str) -> str:
     if _missing(p):
         return MISSING
     return localise("< 0.001" if p < 0.001 else f"{p:.3g}", lang)
+
+
+def join_words(items: Iterable[object], lang: str) -> str:
+    """Items as a list in running text: "2020", "2020 og 2021", "a, b og c" (en: "2020 and 2021")."""
+    words = [str(i) for i in items]
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])}{text(lang, 'format.and')}{words[-1]}"
+
+
+def sentence_case(words: str) -> str:
+    """`words` with a capital first letter, for a label that starts a sentence ("lineær trend" -> "Lineær trend")."""
+    return words[:1].upper() + words[1:]

@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.present import catalogue
-from analysis.present.formatting import interval, number, p_value, significant, with_bounds
+from analysis.present.formatting import (
+    interval,
+    join_words,
+    number,
+    p_value,
+    sentence_case,
+    significant,
+    with_bounds,
+)
 from analysis.results import Note
 from analysis.trend import TrendFit, frequency, period_series, to_periods
 
@@ -98,7 +106,7 @@ def series_line(series: pd.Series, baseline: Sequence, targets: Sequence, scale:
     freq = frequency(s)
     return _t(lang, "sentences.series", n=len(s), periods=_t(lang, f"unit.periods_{freq}"), first=s.index[0],
               last=s.index[-1], base_first=baseline[0], base_last=baseline[1],
-              targets=", ".join(map(str, targets)), unit=unit_label(scale, lang))
+              targets=join_words(targets, lang), unit=unit_label(scale, lang))
 
 
 def comparison_note(comparison: pd.DataFrame, chosen: str, baseline_model: str, alpha: float,
@@ -111,7 +119,7 @@ def comparison_note(comparison: pd.DataFrame, chosen: str, baseline_model: str, 
 
 def baseline_text(result: TrendFit, baseline: Sequence, alpha: float, lang: str = "nb") -> str:
     """Markdown: how the baseline figure reads, with the fit's notes."""
-    notes = ". ".join(note_text(n, lang) for n in (result.note, result.baseline_note) if n is not None)
+    notes = ". ".join(sentence_case(note_text(n, lang)) for n in (result.note, result.baseline_note) if n is not None)
     return _t(lang, "sentences.baseline", p=_p(alpha), period=_t(lang, f"unit.period_{result.freq}"),
               first=baseline[0], last=baseline[1], notes=notes)
 
@@ -119,7 +127,7 @@ def baseline_text(result: TrendFit, baseline: Sequence, alpha: float, lang: str 
 def excess_text(excess: pd.DataFrame, targets: Sequence, alpha: float, scale: float, lang: str = "nb") -> str:
     """Markdown: the total excess over the event periods with its prediction interval and P-score."""
     total = excess.iloc[-1]
-    return _t(lang, "sentences.excess_total", targets=", ".join(map(str, targets)),
+    return _t(lang, "sentences.excess_total", targets=join_words(targets, lang),
               excess=number(total["excess"] / scale, lang, 1), unit=unit_label(scale, lang), p=_p(alpha),
               span=interval(total["excess_lower"] / scale, total["excess_upper"] / scale, lang, 1),
               p_score=number(total["p_score"], lang, 1))
@@ -147,7 +155,9 @@ def its_report(its, break_period: object, scale: float, lang: str = "nb") -> lis
     sentence, then per model its name and its level and slope change, or why it could not be fitted."""
     from IPython.display import Markdown
 
-    out: list = [Markdown(_t(lang, "sentences.its", period=break_period))]
+    freq = next((str(f.freq)[0] for f in its.fits.values()), "Y")  # Y or M: the growth is yearly or monthly
+    growth = _t(lang, "sentences.growth_monthly" if freq == "M" else "sentences.growth_yearly")
+    out: list = [Markdown(_t(lang, "sentences.its", period=break_period, growth=growth))]
     for name, result in its.fits.items():
         rows = result.params[result.params["parameter"].isin(["level_change", "slope_change"])].copy()
         log = name == "poisson"
@@ -164,7 +174,7 @@ def its_report(its, break_period: object, scale: float, lang: str = "nb") -> lis
 
 def forecast_text(model: str, horizon: int, alpha: float, lang: str = "nb") -> str:
     """Markdown: which model forecasts how far, and that a forecast is modelled."""
-    return _t(lang, "sentences.forecast", model=model_label(model, lang), n=horizon, p=_p(alpha))
+    return _t(lang, "sentences.forecast", model=sentence_case(model_label(model, lang)), n=horizon, p=_p(alpha))
 
 
 # ---------------------------------------------------------------- figures
