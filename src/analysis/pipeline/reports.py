@@ -143,14 +143,38 @@ def check_values(overrides: dict[str, object]) -> None:
         get_convention(str(overrides["convention"]))
 
 
-def load_checked(data: str | Path, convention: object = None) -> tuple[Path, bool]:
+def load_checked(data: str | Path, convention: object = None, sheet: str | None = None) -> tuple[Path, bool]:
     """Load a user's data file (so a bad file stops here); return its absolute path and whether it is synthetic."""
-    from analysis.data import load_data
+    path, frame = load_frame(data, convention, sheet)
     from analysis.present.outputs import is_synthetic
 
-    path = Path(data).expanduser().resolve()
-    frame = load_data(path, convention if isinstance(convention, str) and convention else None)
     return path, is_synthetic(frame)
+
+
+def load_frame(data: str | Path, convention: object = None, sheet: str | None = None):
+    """Load a user's data file as the notebooks will (a bad file stops here); return its absolute path and the
+    loaded frame."""
+    from analysis.data import load_data
+
+    path = Path(data).expanduser().resolve()
+    frame = load_data(path, convention if isinstance(convention, str) and convention else None, sheet or None)
+    return path, frame
+
+
+def check_parameters(notebooks: Sequence[Path], overrides: dict[str, object], frame) -> None:
+    """Check every notebook's parameters as it will run (its defaults, the overrides it declares, the data) with
+    :func:`analysis.params.check`, before any kernel starts; raise the first DataError."""
+    from analysis import params
+
+    for nb in notebooks:
+        declared = notebook_parameters(nb)
+        values = {**declared, **{k: v for k, v in overrides.items() if k in declared}}
+        if notebook_lang(nb) is not None and "lang" in declared:
+            values["lang"] = notebook_lang(nb)
+        try:
+            params.check(nb.stem, values, frame)
+        except DataError as exc:
+            raise DataError(f"{nb.stem}: {exc}") from None
 
 
 def data_set_name(data: str | Path) -> str:
@@ -191,6 +215,8 @@ def plan(
                 given_data = True
             else:
                 print(f"note: {nb.stem} has no data_path parameter; it runs on its own data", flush=True)
+        if overrides.get("sheet") and "sheet" not in declared and given_data:
+            print(f"note: {nb.stem} has no sheet parameter; it reads its data file's only sheet", flush=True)
         if "export_dir" in declared and "export_dir" not in overrides:
             params["export_dir"] = str(out_dir)
         fixed = notebook_lang(nb)  # a file in a language folder is in that language only
@@ -412,6 +438,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis.pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="a user series (CSV or .xlsx, tidy schema) to run every notebook on")
+    parser.add_argument("--sheet", help="the sheet of an .xlsx workbook that holds the table (needed when more "
+                                        "than one sheet has data)")
     parser.add_argument("--only", action="append", metavar="NAME", help="render only this notebook (repeatable)")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="set a notebook parameter (repeatable); -p lang=en renders one language only")
@@ -448,9 +476,28 @@ def run(argv: Sequence[str] | None = None) -> int:
             for name, value in notebook_parameters(nb).items():
                 declared.setdefault(name, value)
         overrides = parse_overrides(args.parameter, declared)
+        if args.data and "data_path" in overrides:
+            raise DataError(f"--data {args.data} and -p data_path={overrides['data_path']} both name a data file; "
+                            "give one of them (--data)")
+        if args.sheet is not None:
+            if "sheet" in overrides:
+                raise DataError("--sheet and -p sheet both name a sheet; give one of them (--sheet)")
+            overrides["sheet"] = args.sheet
         check_values(overrides)
         data_arg = args.data or overrides.pop("data_path", None) or None
-        data, synthetic = load_checked(data_arg, overrides.get("convention")) if data_arg else (None, False)
+        if data_arg:
+            data, frame = load_frame(data_arg, overrides.get("convention"), overrides.get("sheet"))
+        else:
+            if overrides.get("sheet"):
+                raise DataError(f"--sheet {overrides['sheet']}: a sheet belongs to a workbook given with --data")
+            from analysis.data import load_published
+
+            data, frame = None, load_published(None, overrides.get("convention") or None)
+        from analysis.data import is_synthetic
+
+        synthetic = data is not None and is_synthetic(frame)
+        check_parameters(notebooks, overrides, frame)
+        del frame
     except DataError as exc:
         print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
         return EXIT_USAGE
