@@ -37,6 +37,10 @@ report: setup ## render every notebook into reports/ (DATA=path/to/series.csv fo
 bench: setup ## time the full build against a floor of trivial notebooks (--jobs 1 and 2), and import analysis
 	$(PY) benchmarks/bench_build.py
 
+.PHONY: validate
+validate: setup ## calibration: coverage of each trend model's 95 % prediction interval in seeded simulations (a few minutes)
+	$(PY) benchmarks/validate.py
+
 check-browser: setup ## open a briefing report in headless Chromium, network off; screenshot in build/ (skips without Chromium)
 	$(PY) scripts/check_browser.py
 

@@ -173,7 +173,12 @@ def relation_to_plateau(evidence: pd.DataFrame, low: float, high: float) -> pd.S
 
 @dataclass
 class AdoptionCurve:
-    """An illustrative logistic curve through interval evidence: parameters, curve with band, points used."""
+    """An illustrative logistic curve through interval evidence: parameters, curve with band, points used.
+
+    The band (``curve`` lower/upper) and the parameters' lower/upper are a **sensitivity range**, not a
+    confidence interval: the middle of the curves refitted to points drawn inside each interval, so they vary
+    only where each point lies inside its interval (``band`` says so as a code). Refits that fail are left
+    out; ``n_failed`` counts them."""
 
     params: pd.DataFrame
     curve: pd.DataFrame
@@ -181,13 +186,21 @@ class AdoptionCurve:
     n_boot: int
     n_ok: int
     seed: int
+    band: str = "sensitivity_range"
+
+    @property
+    def n_failed(self) -> int:
+        """Refits that did not converge (left out of the band)."""
+        return self.n_boot - self.n_ok
 
 
 def fit_adoption_curve(evidence: pd.DataFrame, before: float = 2021, n_boot: int = 300, seed: int = 0,
                        grid: Sequence[float] | None = None, alpha: float = 0.05) -> AdoptionCurve:
     """Fit K / (1 + exp(-r (x - x0))) through the dated total-volume intervals before `before`, weighting
-    each point by its interval (sd = width/√12); the band holds the middle (1 - alpha) of curves refitted to
-    points drawn uniformly inside each interval (seeded). An illustration, not an estimate of the series."""
+    each point by its interval (sd = width/√12); the band, a sensitivity range, holds the middle (1 - alpha)
+    of curves refitted to points drawn uniformly inside each interval (seeded; failed refits counted in
+    ``n_failed``). An illustration, not an estimate of the series; `params` has a ``band`` column
+    (``sensitivity_range``)."""
     pts = evidence[(evidence["role"] == "total") & evidence["x"].notna() & (evidence["x"] < before)]
     pts = pts.sort_values("x").reset_index(drop=True)
     if len(pts) < 4:
@@ -217,6 +230,7 @@ def fit_adoption_curve(evidence: pd.DataFrame, before: float = 2021, n_boot: int
         "estimate": [theta[0], theta[1], theta[2] + origin],
         "lower": [q_lo[0], q_lo[1], q_lo[2] + origin],
         "upper": [q_hi[0], q_hi[1], q_hi[2] + origin],
+        "band": "sensitivity_range",
     })
     return AdoptionCurve(params, curve, pts, n_boot, len(boot), seed)
 

@@ -8,8 +8,9 @@ Every model returns a :class:`TrendFit` whose ``predict(periods, alpha)`` gives 
 linear         OLS ``y = a + b·t``; intervals from OLS ``obs_ci`` (Student t)
 loglinear      OLS on ``log y``; ``obs_ci`` on the log scale, exponentiated; ``mean`` is the lognormal mean
 poisson        GLM Poisson with log link, dispersion from Pearson's X² (quasi-Poisson); intervals by
-               simulation: coefficients drawn from their estimated normal distribution, then counts from a
-               negative binomial with variance φ·μ (Poisson when φ ≤ 1)
+               simulation: the dispersion φ drawn from its scaled inverse chi-square (residual df), the
+               coefficients from a normal with covariance φ·(X'WX)⁻¹, the new counts from a gamma with variance
+               φ·μ (for any φ): the interval does not depend on the unit
 ets            damped-trend exponential smoothing (statsmodels ``ETSModel``, additive errors); ``pi_lower``
                and ``pi_upper``; parameter uncertainty is not included (statsmodels' method)
 segmented      OLS with a level change and a slope change at ``break_period``; ``obs_ci``
@@ -38,10 +39,11 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import OLS
+from statsmodels.stats.stattools import durbin_watson
 
 from analysis.errors import DataError
 from analysis.results import Note, note
@@ -439,12 +441,24 @@ class _PoissonFit(TrendFit):
         return _design(index, **self._design_args).to_numpy()
 
     def _draws(self, index, n, rng):
-        beta = rng.multivariate_normal(self.result.params.to_numpy(), self.result.cov_params().to_numpy(), size=n)
+        # The dispersion is estimated from few residual degrees of freedom: draw it from its scaled inverse
+        # chi-square, φ = φ̂·df / χ²(df), then the coefficients from a normal with covariance φ·(X'WX)⁻¹ and the
+        # new counts from a gamma with mean μ and variance φ·μ (any φ > 0, so no switch at φ = 1): every step
+        # scales with the unit, so the same series in messages or in millions gives proportional intervals.
+        res = self.result
+        df = float(res.df_resid)
+        phi = self.dispersion * df / rng.chisquare(df, size=n)
+        cov = res.cov_params().to_numpy()  # φ̂·(X'WX)⁻¹: the same in any unit
+        k = cov.shape[0]
+        chol = np.linalg.cholesky(cov + 1e-12 * max(float(np.trace(cov)) / k, 1e-300) * np.eye(k))
+        ratio = phi / self.dispersion if self.dispersion > 0 else np.zeros(n)
+        beta = res.params.to_numpy() + np.sqrt(ratio)[:, None] * (rng.standard_normal((n, k)) @ chol.T)
         mu = np.exp(beta @ self._x(index).T)
-        phi = self.dispersion
-        if phi <= 1:
-            return rng.poisson(mu).astype(float)
-        return rng.negative_binomial(mu / (phi - 1), 1 / phi).astype(float)
+        if self.dispersion <= 0:  # a perfect fit: no noise to draw
+            return mu
+        # By inversion (not numpy's rejection sampler, whose stream shifts with the last bit of the shape), so
+        # the draws in millions are the draws in messages divided by a million.
+        return special.gammaincinv(mu / phi[:, None], rng.random(mu.shape)) * phi[:, None]
 
     def _predict(self, index, alpha):
         mean = np.exp(self._x(index) @ self.result.params.to_numpy())
@@ -608,6 +622,7 @@ class _LogisticFit(TrendFit):
                              f"({len(boot)} of {n_boot} bootstrap refits succeeded); choose another model",
                              note("logistic_unstable", n_ok=len(boot), n_boot=n_boot))
         self.boot = np.array(boot)
+        self.n_boot, self.n_ok = n_boot, len(boot)  # refits tried and refits that converged (failed ones dropped)
         self.noise_draws = noise_draws
         ssr = float(resid @ resid) * self.scale**2
         self.aic = n * math.log(2 * math.pi * ssr / n) + n + 2 * 3
@@ -656,8 +671,8 @@ def fit(series: pd.Series, model: str = "linear", *, break_period: object | None
         )
     origin = int(data.ordinals[0])
     monthly = data.freq == "M"
-    if seasonal is None:
-        seasonal = monthly and n >= 24
+    if seasonal is None:  # the logistic curve has no seasonal terms: on a monthly series it runs without
+        seasonal = monthly and n >= 24 and model != "logistic"
     if seasonal and not monthly:
         raise DataError("seasonal terms are for monthly series; the series is yearly")
     if model in ("loglinear",) and np.any(data.values <= 0):
@@ -697,7 +712,10 @@ def fit(series: pd.Series, model: str = "linear", *, break_period: object | None
         return _ETSFit(model, data, origin, seed, seasonal=bool(seasonal))
     if seasonal:
         raise DataError("the logistic curve has no seasonal terms; pass seasonal=False or use a yearly series")
-    return _LogisticFit(model, data, origin, seed, n_boot=n_boot)
+    result = _LogisticFit(model, data, origin, seed, n_boot=n_boot)
+    if monthly:
+        result.note = note("fit_logistic_monthly", n_ok=result.n_ok, n_boot=n_boot, seed=seed, df=result.df)
+    return result
 
 
 @dataclass(frozen=True)
@@ -773,6 +791,8 @@ def baseline_excess(series: pd.Series, baseline: Sequence, target: object, model
                         "end the baseline before the event")
     result = fit_baseline(data.as_series(), baseline, model, seed=seed, **fit_kwargs)
     notes = () if result.baseline_note is None else (result.baseline_note,)
+    if model == "logistic":  # its refits: how many converged and how many were left out
+        notes += (result.note,)
     pred = result.predict(targets, alpha)
     actual = pd.Series(data.values, index=data.ordinals).loc[targets.asi8].to_numpy()
     rows = pd.DataFrame({
@@ -829,12 +849,13 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
         min_train = max(MIN_POINTS[m] for m in models)
         if data.freq == "M":
             min_train = max(min_train, 24)
+    # The segmented model's break, when not given, is placed by the search inside each training fold (never on
+    # the held-out years); only the AIC, an in-sample figure, uses a break placed on the whole window.
     seg_break, seg_note = break_period, None
     if "segmented" in models and seg_break is None:
         try:
-            found = find_break(data.as_series())
-            seg_break = found["period"].iloc[0]
-            seg_note = note("break_found_window", period=str(seg_break))
+            seg_break = find_break(data.as_series())["period"].iloc[0]
+            seg_note = note("break_found_folds", period=str(seg_break))
         except DataError as exc:
             seg_note = note("no_break_placed", reason=reason_of(exc))
     rows = []
@@ -853,9 +874,12 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
             if method == "loo" and m == "ets":
                 continue
             try:
-                if m == "segmented" and seg_break is None:
-                    raise TrendError("no break", note("no_break"))
-                res = fit(data.subset(train).as_series(), m, _allow_gaps=True, **kwargs)
+                fold_kwargs = kwargs
+                if m == "segmented" and break_period is None:
+                    training = data.subset(train)
+                    _check_gaps(training, "training years")  # leave-one-out folds with a hole: no search
+                    fold_kwargs = {**kwargs, "break_period": find_break(training.as_series())["period"].iloc[0]}
+                res = fit(data.subset(train).as_series(), m, _allow_gaps=True, **fold_kwargs)
                 pred = res.predict(data.index[test], alpha)
             except DataError as exc:
                 skipped += 1
@@ -867,6 +891,8 @@ def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: 
             inside.extend((actual >= pred["lower"].to_numpy()) & (actual <= pred["upper"].to_numpy()))
         err, act = np.asarray(errors, dtype=float), np.asarray(actuals, dtype=float)
         try:
+            if m == "segmented" and seg_break is None:
+                raise TrendError("no break", note("no_break"))
             aic = fit(data.as_series(), m, **kwargs).aic
         except DataError:
             aic = math.nan
@@ -907,10 +933,46 @@ def best_model(comparison: pd.DataFrame) -> str:
     return str(comparison.sort_values("rank").iloc[0]["model"])
 
 
+# An automatic choice resting on fewer out-of-sample predictions than this is called weak.
+MIN_CHOICE_PREDICTIONS = 6
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model the baseline uses: whether compare_models chose it, on how many out-of-sample predictions
+    its score rests, and whether that choice is weak (fewer than `MIN_CHOICE_PREDICTIONS`)."""
+
+    model: str
+    automatic: bool
+    n_predictions: int
+    weak: bool
+    note: Note
+
+
+def choose_model(comparison: pd.DataFrame, baseline_model: str = "auto",
+                 min_predictions: int = MIN_CHOICE_PREDICTIONS) -> ModelChoice:
+    """Return the baseline's model: the best-ranked one for "auto" (weak when its score rests on fewer than
+    `min_predictions` out-of-sample predictions), else `baseline_model` as given."""
+    if baseline_model != "auto":
+        if baseline_model not in MODELS:
+            raise DataError(f"baseline_model {baseline_model!r} is not known; use 'auto' or one of {list(MODELS)}")
+        return ModelChoice(baseline_model, False, 0, False, note("chosen_parameter"))
+    ranked = comparison.dropna(subset=["rank"])
+    if ranked.empty:
+        raise TrendError("no model could be scored out of sample on this baseline; give baseline_model "
+                         "(e.g. 'linear') or a longer baseline", note("no_model_scored"))
+    best = ranked.sort_values("rank").iloc[0]
+    n = int(best["n_predictions"])
+    weak = n < min_predictions
+    code = "chosen_weak" if weak else "chosen_auto"
+    return ModelChoice(str(best["model"]), True, n, weak,
+                       note(code, n=n, models=len(ranked), min=min_predictions))
+
+
 def excess_by_model(series: pd.Series, baseline: Sequence, target: object, models: Sequence[str] = MODELS,
                     alpha: float = 0.05, seed: int = 0, **fit_kwargs: object) -> pd.DataFrame:
-    """Return the total excess over the target periods under each model (a sensitivity table); a model that
-    cannot be fitted has no numbers and its reason in `notes` (a tuple of Notes)."""
+    """Return the total excess over the target periods under each model (a sensitivity table). `status` is
+    "fitted" or "failed"; a failed model has no numbers and its reason in `notes` (a tuple of Notes)."""
     rows = []
     for m in models:
         kwargs = dict(fit_kwargs)
@@ -921,10 +983,10 @@ def excess_by_model(series: pd.Series, baseline: Sequence, target: object, model
         try:
             ex = baseline_excess(series, baseline, target, m, alpha=alpha, seed=seed, **kwargs)
         except DataError as exc:
-            rows.append({"model": m, "notes": (reason_of(exc),)})
+            rows.append({"model": m, "status": "failed", "notes": (reason_of(exc),)})
             continue
         total = ex.iloc[-1]
-        rows.append({"model": m, **{c: total[c] for c in ("actual", "expected", "lower", "upper", "excess",
+        rows.append({"model": m, "status": "fitted", **{c: total[c] for c in ("actual", "expected", "lower", "upper", "excess",
                                                            "excess_lower", "excess_upper", "p_score",
                                                            "p_score_lower", "p_score_upper", "notes")}})
     return pd.DataFrame(rows)
@@ -1055,8 +1117,13 @@ def find_break(series: pd.Series, trim: float = 0.15, slope_change: bool = True,
         sims = xr @ beta + sigma * rng.standard_normal((n_boot, len(s.values)))
         sup = _scan(sims, mr, mus, q, df_den).max(axis=1)
         p_value = (1 + int(np.sum(sup >= f[best]))) / (n_boot + 1)
+    # The bootstrap draws independent errors; the Durbin–Watson statistic of the fit with the break found says
+    # how far the residuals are from that (2: no first-order autocorrelation; well below 2: positive).
+    _, xu = _break_designs(s, int(cands[best]), slope_change, _seasonal_default(s, seasonal))
+    dw = float(durbin_watson(s.values - xu @ np.linalg.lstsq(xu, s.values, rcond=None)[0]))
     return pd.DataFrame([{
         "period": str(s.index[cands[best]]), "f_stat": float(f[best]), "p_value": p_value, "n_boot": n_boot,
+        "durbin_watson": dw,
         "candidates": int(cands.size), "first_candidate": str(s.index[cands[0]]),
         "last_candidate": str(s.index[cands[-1]]), "trim": trim,
     }])

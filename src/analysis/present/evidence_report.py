@@ -83,7 +83,8 @@ def plot_evidence(evidence: pd.DataFrame, plateau: tuple[float, float], curve: A
                label=_t(lang, "figure.plateau"))
     if curve is not None:
         c = curve.curve
-        ax.fill_between(c["x"], c["lower"], c["upper"], color="C2", alpha=0.15, linewidth=0)
+        ax.fill_between(c["x"], c["lower"], c["upper"], color="C2", alpha=0.15, linewidth=0,
+                        label=_t(lang, "figure.band"))
         ax.plot(c["x"], c["mean"], color="C2", linestyle=":", linewidth=2, label=_t(lang, "figure.curve"))
     dated = evidence[(evidence["role"] == "total") & evidence["x"].notna()]
     for basis, style in (("published", {"fmt": "s", "color": "black", "mfc": "black", "ls": "-"}),
@@ -201,7 +202,7 @@ def plateau_excess_table(table: pd.DataFrame, lang: str = "nb") -> pd.DataFrame:
 
 
 def curve_params_table(curve: AdoptionCurve, lang: str = "nb", alpha: float = 0.05) -> pd.DataFrame:
-    """The adoption curve's parameters for reading, labelled as an illustration."""
+    """The adoption curve's parameters for reading, labelled as an illustration with a sensitivity range."""
     return _indexed(pd.DataFrame({
         _d("what", lang): [_t(lang, f"curve_param.{k}") for k in curve.params["parameter"]],
         _d("curve", lang, p=round(100 * (1 - alpha))): [
@@ -278,7 +279,8 @@ def curve_text(curve: AdoptionCurve, alpha: float = 0.05, lang: str = "nb") -> s
     x0 = int(curve.params.set_index("parameter").loc["x0", "estimate"])
     last = int(curve.points["x"].max())
     return _t(lang, "sentences.curve", before=last + 1, p=round(100 * (1 - alpha)), n_ok=curve.n_ok,
-              seed=curve.seed, n_points=len(curve.points), x0=x0, x1=x0 + 1, last=last)
+              seed=curve.seed, n_points=len(curve.points), x0=x0, x1=x0 + 1, last=last, n_boot=curve.n_boot,
+              n_failed=curve.n_failed)
 
 
 def excess_sentence(row: pd.Series, lang: str = "nb") -> str:

@@ -25,7 +25,14 @@ from analysis.present.formatting import (
     with_bounds,
 )
 from analysis.results import Note
-from analysis.trend import TrendFit, frequency, period_series, to_periods
+from analysis.trend import (
+    MIN_CHOICE_PREDICTIONS,
+    ModelChoice,
+    TrendFit,
+    frequency,
+    period_series,
+    to_periods,
+)
 
 
 def _t(lang: str, msgid: str, **values: object) -> str:
@@ -109,12 +116,20 @@ def series_line(series: pd.Series, baseline: Sequence, targets: Sequence, scale:
               targets=join_words(targets, lang), unit=unit_label(scale, lang))
 
 
-def comparison_note(comparison: pd.DataFrame, chosen: str, baseline_model: str, alpha: float,
-                    lang: str = "nb") -> str:
-    """Markdown: what the coverage should be near, and which model the baseline uses and why."""
-    why = "why_auto" if baseline_model == "auto" else "why_parameter"
+def comparison_note(comparison: pd.DataFrame, choice: ModelChoice, alpha: float, lang: str = "nb") -> str:
+    """Markdown: what the coverage should be near, and which model the baseline uses and why (for an
+    automatic choice: on how many out-of-sample predictions, and that the interval leaves the choice out)."""
     return _t(lang, "sentences.comparison", p=_p(alpha), share=number(1 - alpha, lang, 2),
-              model=model_label(chosen, lang), why=_t(lang, f"sentences.{why}"))
+              model=model_label(choice.model, lang), why=note_text(choice.note, lang))
+
+
+def choice_text(choice: ModelChoice, lang: str = "nb") -> str:
+    """Markdown: that an automatic choice is weak (its score rests on fewer than MIN_CHOICE_PREDICTIONS
+    out-of-sample predictions), to stand above the excess under every model; "" when it is not weak."""
+    if not choice.weak:
+        return ""
+    return _t(lang, "sentences.weak_choice", model=model_label(choice.model, lang), n=choice.n_predictions,
+              min=MIN_CHOICE_PREDICTIONS)
 
 
 def baseline_text(result: TrendFit, baseline: Sequence, alpha: float, lang: str = "nb") -> str:
@@ -135,7 +150,10 @@ def excess_text(excess: pd.DataFrame, targets: Sequence, alpha: float, scale: fl
 
 def failed_models(by_model: pd.DataFrame, lang: str = "nb") -> str:
     """Markdown list: each model excess_by_model could not fit, with its reason ("" when all were fitted)."""
-    failed = by_model[by_model["excess"].isna()] if "excess" in by_model else by_model
+    if "status" in by_model:
+        failed = by_model[by_model["status"] == "failed"]
+    else:
+        failed = by_model[by_model["excess"].isna()] if "excess" in by_model else by_model
     return "\n".join(_t(lang, "sentences.failed_model", model=model_label(r["model"], lang),
                          reason=notes_text(r["notes"], lang)) for _, r in failed.iterrows())
 
@@ -147,7 +165,7 @@ def break_text(chow: pd.DataFrame, found: pd.DataFrame, start: object, lang: str
               df_num=c["df_num"], df_den=c["df_den"], p=p_value(c["p_value"], lang), candidates=f["candidates"],
               first=f["first_candidate"], last=f["last_candidate"], trim=number(100 * f["trim"], lang, 0),
               found=f["period"], found_f=number(f["f_stat"], lang, 2), n_boot=f["n_boot"],
-              found_p=p_value(f["p_value"], lang))
+              found_p=p_value(f["p_value"], lang), dw=number(f["durbin_watson"], lang, 2))
 
 
 def its_report(its, break_period: object, scale: float, lang: str = "nb") -> list:
@@ -326,12 +344,22 @@ def excess_table(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alph
     return _indexed(pd.DataFrame({_h("period", lang): periods, **_excess_columns(table, lang, scale, alpha, digits)}))
 
 
-def excess_by_model_table(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0,
-                          alpha: float = 0.05) -> pd.DataFrame:
-    """The excess_by_model table for reading: one row per model that could be fitted."""
-    shown = table.dropna(subset=["excess"]) if "excess" in table else table.iloc[0:0]
-    models = [model_label(m, lang) for m in shown["model"]]
-    return _indexed(pd.DataFrame({_h("model", lang): models, **_excess_columns(shown, lang, scale, alpha, 1)}))
+def excess_by_model_table(table: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alpha: float = 0.05,
+                          chosen: str | None = None) -> pd.DataFrame:
+    """The excess_by_model table for reading: one row per model, a model that could not be fitted shown as
+    failed with its reason in the note column; the baseline's model (`chosen`) marked."""
+    failed = (table["status"] == "failed") if "status" in table else table["excess"].isna()
+    models = [_h("chosen", lang, model=model_label(m, lang)) if m == chosen else model_label(m, lang)
+              for m in table["model"]]
+    numbers = [c for c in ("actual", "expected", "lower", "upper", "excess", "excess_lower", "excess_upper",
+                           "p_score", "p_score_lower", "p_score_upper")]
+    filled = table.reindex(columns=list(table.columns) + [c for c in numbers if c not in table])
+    filled.loc[failed.to_numpy(), numbers] = 0.0  # placeholders: these cells say "could not be fitted"
+    cols = _excess_columns(filled, lang, scale, alpha, 1)
+    cols = {k: [_h("failed", lang) if f else v for v, f in zip(vals, failed, strict=True)]
+            for k, vals in cols.items()}
+    return _indexed(pd.DataFrame({_h("model", lang): models, **cols,
+                                  _h("note", lang): [notes_text(n, lang) for n in table["notes"]]}))
 
 
 def params_table(params: pd.DataFrame, lang: str = "nb", digits: int = 3, group: bool = True) -> pd.DataFrame:
