@@ -161,7 +161,7 @@ def _check_line_lengths(path: Path, raw: bytes) -> None:
     lengths = np.diff(np.concatenate((starts, [len(raw) + 1])))
     if len(lengths) and lengths.max() > MAX_LINE_BYTES:
         line = int(np.argmax(lengths)) + 1
-        raise DataError(f"{path}, row {line}: the row is {lengths.max() / 2**20:.0f} MiB long; a row of this table "
+        raise DataError(f"{path}, row {line}: the row is {lengths.max() / 2**20:.1f} MiB long; a row of this table "
                         "is a few dozen characters: check that this is the right file and that quotes (\") are "
                         "closed")
 
@@ -171,14 +171,14 @@ def _parse_error(path: Path, exc: Exception, skipped: int, columns: list[str]) -
     text = str(exc)
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if m:
-        line, saw = int(m.group(2)) + 1 + skipped, int(m.group(3))
+        line, saw = int(m.group(2)), int(m.group(3))  # pandas counts every line of the file, from 1
         return DataError(
             f"{path}, row {line}: {saw} fields but the header has {len(columns)} ({', '.join(columns)}); a decimal "
             "comma or a comma inside a name? Write decimals with a point (193.5) and put names that contain "
             "commas in double quotes")
     m = re.search(r"EOF inside string starting at row (\d+)", text)
     if m:
-        return DataError(f"{path}, row {int(m.group(1)) + 2 + skipped}: a double quote (\") opens a field that is "
+        return DataError(f"{path}, row {int(m.group(1)) + 1}: a double quote (\") opens a field that is "
                          "never closed; close the quote or remove it")
     return DataError(f"{path}: not a well-formed CSV file ({text.strip().splitlines()[-1]}); check quoting "
                      "and separators")
@@ -226,7 +226,7 @@ def _read_csv(path: Path, dtypes: dict[str, str] | None = None) -> tuple[pd.Data
     longer = ~_category_blank(extra.astype("category"))
     if longer.any():
         raise _parse_error(path, pd.errors.ParserError(
-            f"Expected {len(columns)} fields in line {int(frame.index[int(np.argmax(longer))]) + 1 - skipped}, "
+            f"Expected {len(columns)} fields in line {_row(frame.index[int(np.argmax(longer))])}, "
             f"saw {len(columns) + 1}"), skipped, columns)
     return frame, columns, sep
 

@@ -3,9 +3,12 @@
 Both are reproducible: two builds on the same inputs write byte-identical CSV, PNG and SVG files (no
 timestamps or software versions in the files' metadata, fixed SVG ids, fixed float format).
 
-Synthetic data are marked wherever they go. :func:`analysis.data.load_series` (and ``load_data``) call
-:func:`analysis.data.mark_synthetic` when a source_id of the loaded rows contains "synthetic" (any case), and
-clear the mark when other data are loaded. While the mark is set, :func:`save_figure` stamps "SYNTETISKE DATA" /
+Synthetic data are marked wherever they go, by what a figure shows. The mark is set per load: every
+:func:`analysis.data.load_series`, ``load_published`` and ``load_data`` call sets it from the rows it loaded (a
+source_id containing "synthetic", any case), so loading the published figures clears it: figures of the
+published data are never stamped, whatever was loaded before. :func:`save_figure` and :func:`save_table` given
+``data=`` (the frame the figure or table is made from) follow that frame instead of the last load. While the
+mark is set (or the frame given is synthetic), :func:`save_figure` stamps "SYNTETISKE DATA" /
 "SYNTHETIC DATA" onto the figure itself (so it shows inline in the notebook and the HTML page too, not only in
 the PNG and SVG files), and :func:`save_table` writes a first column ``data_note`` = ``synthetic``. The
 stamp's words are the catalogue's ``outputs.stamp`` and ``outputs.stamp_note``.
@@ -116,14 +119,20 @@ def use_titles_as_alt_text() -> bool:
     return True
 
 
-def save_figure(fig: Figure, name: str, export_dir: str | Path = "") -> list[Path]:
+def _synthetic(data: pd.DataFrame | None) -> bool:
+    """Whether an output is of synthetic data: of `data` when given, else of the data last loaded."""
+    return is_synthetic(data) if data is not None else synthetic_loaded()
+
+
+def save_figure(fig: Figure, name: str, export_dir: str | Path = "", data: pd.DataFrame | None = None) -> list[Path]:
     """Write `fig` as PNG and SVG named `name` under `export_dir/figures` (nothing when it is empty).
 
-    With synthetic data loaded, the figure is stamped first (also when nothing is written).
+    With synthetic data loaded (or `data`, the frame the figure shows, synthetic), the figure is stamped first
+    (also when nothing is written).
     """
     import matplotlib.pyplot as plt
 
-    if synthetic_loaded():
+    if _synthetic(data):
         stamp_synthetic(fig, _lang_of(name))
     use_titles_as_alt_text()
     if not export_dir:
@@ -147,17 +156,19 @@ def mark_table(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def save_table(frame: pd.DataFrame, name: str, export_dir: str | Path = "") -> Path | None:
+def save_table(frame: pd.DataFrame, name: str, export_dir: str | Path = "",
+               data: pd.DataFrame | None = None) -> Path | None:
     """Write `frame` as UTF-8 CSV named `name` under `export_dir/tables` (nothing when it is empty).
 
-    With synthetic data loaded, the CSV gets a first column `data_note` = "synthetic" (`frame` is not changed).
+    With synthetic data loaded (or `data`, the frame the table is made from, synthetic), the CSV gets a first
+    column `data_note` = "synthetic" (`frame` is not changed).
     """
     if not export_dir:
         return None
     folder = paths.resolve(export_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.csv"
-    if synthetic_loaded():
+    if _synthetic(data):
         frame = mark_table(frame)
     frame.to_csv(target, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
     return target
