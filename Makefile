@@ -30,12 +30,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv, install the package and its dependencies, register the Jupyter kernel
 
-report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data)
-	$(PY) -m analysis.pipeline --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)")
+report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data, SHEET=name for a workbook's sheet)
+	$(PY) -m analysis.pipeline --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)") $(if $(SHEET),--sheet "$(SHEET)")
 
 .PHONY: check-browser example
-bench: setup ## time the full build against a floor of trivial notebooks (--jobs 1 and 2), and import analysis
+bench: setup ## time the full build against a floor of trivial notebooks (--jobs 1 and 2), and import analysis; load a 1M-row file (build/bench.json)
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_load.py
 
 .PHONY: validate
 validate: setup ## calibration: coverage of each trend model's 95 % prediction interval in seeded simulations (a few minutes)

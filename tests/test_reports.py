@@ -839,3 +839,120 @@ def test_figure_without_alt_text_gets_the_catalogues_words():
     for lang in ("nb", "en"):
         page = report_html.export_html(new_notebook(cells=[cell]), with_code=False, title="t", lang=lang)
         assert f'alt="{html_escape(catalogue.text(lang, "pages.figure.alt"))}"' in page
+
+
+# ---------------------------------------------------------------- parameters checked before any kernel (issue 10)
+
+def params_notebook(folder: Path) -> Path:
+    """A notebook declaring parameters of the real ones (periods, alpha, models, drivers, n_boot)."""
+    return write_notebook(folder, "40_params", [
+        ("md", "# Parametre"),
+        ("code", 'data_path = ""\nsheet = ""\nlang = "nb"\nexport_dir = ""\nstart = 2020\nend = 2021\n'
+                 'alpha = 0.05\nn_boot = 200\nmodels = ["linear", "ets"]\nexclude = []', ["parameters"]),
+        ("code", "print(start, end, alpha)"),
+    ])
+
+
+def existing_reports(tmp_path: Path) -> dict[str, bytes]:
+    """A previous run's reports (index included) in tmp/out; return them as bytes."""
+    out = tmp_path / "out"
+    (out / "briefing").mkdir(parents=True)
+    (out / "briefing" / "40_params_nb.html").write_text("previous good report", encoding="utf-8")
+    (out / "index.html").write_text("<html>previous index</html>", encoding="utf-8")
+    return files_under(out)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-p", "alpha=2"], "40_params: parameter 'alpha': 2.0 is outside (0, 1); give e.g. 0.05"),
+    (["-p", "alpha=0"], "parameter 'alpha': 0.0 is outside (0, 1)"),
+    (["-p", 'models=["nosuch"]'], "parameter 'models': ['nosuch'] has unknown model name(s) ['nosuch']; the models "
+                                  "are ['linear', 'loglinear'"),
+    (["-p", "start=2030"], "parameter 'start': 2030 is not a period in the data; the data have ['2020', '2021']"),
+    (["-p", "start=2021", "-p", "end=2020"], "parameters 'start' (2021) and 'end' (2020): start must come before end"),
+    (["-p", "start=abc"], "parameter 'start': 'abc' is not a period"),
+    (["-p", 'exclude=["nope"]'], "parameter 'exclude': ['nope'] has unknown driver name(s) ['nope']"),
+    (["-p", "n_boot=0"], "parameter 'n_boot': 0 is below 1"),
+    (["--sheet", "A"], "--sheet A: a sheet belongs to a workbook given with --data"),
+])
+def test_bad_parameter_exits_2_and_leaves_reports_byte_for_byte(tmp_path, capsys, args, message):
+    params_notebook(tmp_path / "notebooks")
+    before = existing_reports(tmp_path)
+    assert build(tmp_path, tmp_path / "notebooks", *args) == reports.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [err.splitlines()[-2]]  # one line
+    assert files_under(tmp_path / "out") == before
+    assert not (tmp_path / "build").exists()  # no kernel started
+
+
+def test_data_and_data_path_together_are_an_error(tmp_path, capsys):
+    params_notebook(tmp_path / "notebooks")
+    before = existing_reports(tmp_path)
+    series = synthetic_series(tmp_path / "fake.csv")
+    code = build(tmp_path, tmp_path / "notebooks", "--data", str(series), "-p", f"data_path={series}")
+    assert code == reports.EXIT_USAGE
+    assert "both name a data file; give one of them (--data)" in capsys.readouterr().err
+    assert files_under(tmp_path / "out") == before
+
+
+def test_periods_are_checked_against_the_users_file(tmp_path, capsys):
+    params_notebook(tmp_path / "notebooks")
+    series = synthetic_series(tmp_path / "fake.csv")  # 2018-2021
+    code = build(tmp_path, tmp_path / "notebooks", "--data", str(series), "-p", "start=2017")
+    assert code == reports.EXIT_USAGE
+    assert "parameter 'start': 2017 is not a period in the data; the data have ['2018', '2019', '2020', '2021']" \
+        in capsys.readouterr().err
+
+
+def test_sheet_reaches_the_loader_and_the_notebook(tmp_path, capsys):
+    import openpyxl
+
+    params_notebook(tmp_path / "notebooks")
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["just a note"])
+    ws = wb.create_sheet("Data")
+    ws.append(["period", "measure", "sender", "receiver", "value"])
+    for year in (2020, 2021):
+        ws.append([year, "total", "all", "all", 100 + year % 10])
+    book = tmp_path / "book.xlsx"
+    wb.save(book)
+    assert build(tmp_path, tmp_path / "notebooks", "--data", str(book)) == reports.EXIT_USAGE
+    assert "this workbook has sheets Notes, Data with data: pass sheet=... (--sheet" in capsys.readouterr().err
+    tasks = reports.plan([tmp_path / "notebooks" / "40_params.ipynb"], {"sheet": "Data"}, book, tmp_path / "out",
+                         tmp_path / "build")
+    assert tasks[0].parameters["sheet"] == "Data" and tasks[0].parameters["data_path"] == str(book)
+    path, synthetic = reports.load_checked(book, None, "Data")
+    assert path == book.resolve() and synthetic is False
+
+
+def test_published_figures_are_never_stamped_after_a_synthetic_load(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import data as hd
+    from analysis.present import outputs
+
+    fake = hd.load_series(synthetic_series(tmp_path / "fake.csv"))
+    try:
+        assert outputs.synthetic_marked()
+        published = hd.load_published()  # the published figures: the mark goes
+        assert not outputs.synthetic_marked()
+        fig, _ = plt.subplots()
+        outputs.save_figure(fig, "00_published_en", "")
+        assert not any(str(t.get_gid()).startswith(outputs.STAMP_GID) for t in fig.texts)
+        # by what a figure shows: given the frame it is made from, the mark follows that frame
+        fig2, _ = plt.subplots()
+        outputs.save_figure(fig2, "00_fake_en", "", data=fake)
+        assert any(str(t.get_gid()).startswith(outputs.STAMP_GID) for t in fig2.texts)
+        hd.load_series(synthetic_series(tmp_path / "fake2.csv"))
+        fig3, _ = plt.subplots()
+        outputs.save_figure(fig3, "00_published_en", "", data=published)
+        assert not any(str(t.get_gid()).startswith(outputs.STAMP_GID) for t in fig3.texts)
+        table = outputs.save_table(published[["figure_id"]], "00_t_en", tmp_path, data=published)
+        assert table.read_text(encoding="utf-8").startswith("figure_id\n")
+        plt.close("all")
+    finally:
+        outputs.mark_synthetic(False)
