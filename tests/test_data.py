@@ -413,7 +413,8 @@ def test_xlsx_month_stored_as_a_date_is_that_month(tmp_path):
 
 
 def test_xlsx_year_stored_as_a_number(tmp_path):
-    p = xlsx(tmp_path / "y.xlsx", {"Ark1": [COLS, [2019, "total", "all", "all", 10], [2020.0, "total", "all", "all", 11]]})
+    p = xlsx(tmp_path / "y.xlsx", {"Ark1": [COLS, [2019, "total", "all", "all", 10],
+                                             [2020.0, "total", "all", "all", 11]]})
     assert [str(x) for x in load_series(p)["period"]] == ["2019", "2020"]
 
 
