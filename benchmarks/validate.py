@@ -7,8 +7,9 @@ against the sum of the next two years (2 years or 24 months), the way notebook 0
 - ``own``: data from the model's own family (linear trend + normal noise for ``linear``, lognormal for
   ``loglinear``, quasi-Poisson counts (variance φ·μ, φ = 3, about 500 a period) for ``poisson``, a damped-trend
   ETS process for ``ets``, a line with a level and slope change for ``segmented`` (fitted with the true
-  break; ``own_search`` rows: with the break placed by the search, as notebook 03 does), a logistic curve + normal noise for ``logistic``); monthly series carry a
-  fixed seasonal pattern, except for ``logistic``, whose model has no seasonal terms;
+  break; ``own_search`` rows: with the break placed by the search, as notebook 03 does), a logistic curve
+  + normal noise for ``logistic``); monthly series carry a fixed seasonal pattern, except for ``logistic``,
+  whose model has no seasonal terms;
 - ``overdispersed``: counts at the national totals' scale (negative binomial with variance φ·μ: about
   1.8·10^8 a year growing 3 % a year with φ = 4·10^5; monthly 1.5·10^7 with a seasonal pattern and
   φ = 3.3·10^4, the same coefficient of variation, 4.7 %).
@@ -43,9 +44,9 @@ YEARLY = (8, 10, 12)
 MONTHLY = (36, 84)
 FAMILIES = ("own", "overdispersed", "own_search")  # own_search: the segmented model's break placed by the search
 # Runs per scenario in the full table; the bootstrap (logistic) and ETS fits are the slow ones.
-RUNS = {"linear": 2000, "loglinear": 2000, "segmented": 1000, "poisson": 1000, "ets": 300, "logistic": 300}
+RUNS = {"linear": 600, "loglinear": 600, "segmented": 300, "poisson": 400, "ets": 150, "logistic": 100}
 QUICK_RUNS = {m: 40 for m in trend.MODELS}
-LOGISTIC_BOOT = 100  # bootstrap refits per logistic fit in the simulations (the notebook uses n_boot)
+LOGISTIC_BOOT = 60  # bootstrap refits per logistic fit in the simulations (the notebook uses n_boot)
 TARGET, TOLERANCE = 0.95, 0.02
 SEASON = np.array([0.92, 0.95, 1.04, 1.0, 1.03, 0.97, 0.85, 0.9, 1.06, 1.1, 1.08, 1.1])
 

@@ -158,3 +158,24 @@ def test_bad_assumptions_are_refused(published, context):
         evidence.annual_equivalents(published, context, cw_second_month="November")
     with pytest.raises(DataError, match="weekdays_per_year"):
         evidence.annual_equivalents(published, context, weekdays_per_year=400)
+
+
+def test_adoption_curve_band_is_a_sensitivity_range_with_its_failed_refits_counted(ev):
+    """The band and K's bounds vary only where each point lies inside its interval: a sensitivity range,
+    labelled so in the parameter table, the figure and the sentence, with the refits that failed counted
+    (n_failed = n_boot - n_ok) and said."""
+    from analysis.present import evidence_report
+
+    a = evidence.fit_adoption_curve(ev.reset_index(), n_boot=80, seed=5)
+    assert a.band == "sensitivity_range" and set(a.params["band"]) == {"sensitivity_range"}
+    assert a.n_failed == a.n_boot - a.n_ok >= 0
+    en = evidence_report.curve_text(a, 0.05, "en")
+    nb = evidence_report.curve_text(a, 0.05, "nb")
+    assert "sensitivity range" in en and "not a confidence interval" in en
+    assert f"{a.n_failed} of 80 refits failed" in en
+    assert "følsomhetsområde" in nb and f"{a.n_failed} av 80 tilpasninger mislyktes" in nb
+    assert "sensitivity range" in evidence_report.curve_params_table(a, "en").columns[0]
+    assert "følsomhetsområde" in evidence_report.curve_params_table(a, "nb").columns[0]
+    fig = evidence_report.plot_evidence(ev.reset_index(), (190, 210), a, "nb")
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any("følsomhetsområde" in label for label in labels)

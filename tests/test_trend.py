@@ -713,3 +713,17 @@ def test_seatbelt_break_search_finds_the_law(seatbelts):
     assert 1.2 < found["durbin_watson"] < 1.9
     chow = trend.test_break(seatbelts["1976-01":], "1983-02").iloc[0]
     assert chow["p_value"] < 1e-6
+
+
+def test_a_baseline_too_short_to_score_any_model_gives_a_weak_choice_said_so():
+    """Six years and ETS in the list: rolling origin needs 6 training years, so no fold; the first model is
+    used, and the page says no model could be scored."""
+    from analysis.present import trend_report
+
+    comp = trend.compare_models(_years(10 + np.arange(6.0) + np.array([0, .3, -.2, .1, 0, -.1])),
+                                ["linear", "ets"])
+    assert (comp["n_predictions"] == 0).all()
+    choice = trend.choose_model(comp)
+    assert (choice.model, choice.weak, choice.n_predictions, choice.note.code) == ("linear", True, 0,
+                                                                                   "no_model_scored")
+    assert "no model could be scored" in trend_report.comparison_note(comp, choice, 0.05, "en")

@@ -952,15 +952,15 @@ class ModelChoice:
 def choose_model(comparison: pd.DataFrame, baseline_model: str = "auto",
                  min_predictions: int = MIN_CHOICE_PREDICTIONS) -> ModelChoice:
     """Return the baseline's model: the best-ranked one for "auto" (weak when its score rests on fewer than
-    `min_predictions` out-of-sample predictions), else `baseline_model` as given."""
+    `min_predictions` out-of-sample predictions; the first model, weak, when none could be scored), else
+    `baseline_model` as given."""
     if baseline_model != "auto":
         if baseline_model not in MODELS:
             raise DataError(f"baseline_model {baseline_model!r} is not known; use 'auto' or one of {list(MODELS)}")
         return ModelChoice(baseline_model, False, 0, False, note("chosen_parameter"))
     ranked = comparison.dropna(subset=["rank"])
-    if ranked.empty:
-        raise TrendError("no model could be scored out of sample on this baseline; give baseline_model "
-                         "(e.g. 'linear') or a longer baseline", note("no_model_scored"))
+    if ranked.empty:  # the baseline is too short for any out-of-sample prediction: the first model, said so
+        return ModelChoice(str(comparison["model"].iloc[0]), True, 0, True, note("no_model_scored"))
     best = ranked.sort_values("rank").iloc[0]
     n = int(best["n_predictions"])
     weak = n < min_predictions
@@ -986,9 +986,9 @@ def excess_by_model(series: pd.Series, baseline: Sequence, target: object, model
             rows.append({"model": m, "status": "failed", "notes": (reason_of(exc),)})
             continue
         total = ex.iloc[-1]
-        rows.append({"model": m, "status": "fitted", **{c: total[c] for c in ("actual", "expected", "lower", "upper", "excess",
-                                                           "excess_lower", "excess_upper", "p_score",
-                                                           "p_score_lower", "p_score_upper", "notes")}})
+        cols = ("actual", "expected", "lower", "upper", "excess", "excess_lower", "excess_upper", "p_score",
+                "p_score_lower", "p_score_upper", "notes")
+        rows.append({"model": m, "status": "fitted", **{c: total[c] for c in cols}})
     return pd.DataFrame(rows)
 
 
