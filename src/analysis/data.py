@@ -46,6 +46,7 @@ TEXT_SUFFIXES = (".csv", ".tsv")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 MAX_LINE_BYTES = 1 << 20  # a line longer than 1 MiB is not a row of this table
+LOW_MEMORY_PARSE = False  # one pass: chunked parsing (True) is slower with categories and peaks higher
 _EXTRA = "\x00extra"  # a column after the last named one: filled only by rows with one field too many
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and other old Office files)
@@ -155,13 +156,36 @@ def _line_starts(raw: bytes) -> np.ndarray:
     return np.concatenate(([0], ends + 1))
 
 
-def _check_line_lengths(path: Path, raw: bytes) -> None:
+def _longest_line(path: Path, chunk_bytes: int = 1 << 23) -> tuple[int, int]:
+    """(length in bytes, line number) of the longest line, read in chunks (LF, CRLF or CR line ends)."""
+    for end in (10, 13):
+        best, best_line, line, current, found = 0, 1, 1, 0, False
+        with path.open("rb") as fh:
+            while chunk := fh.read(chunk_bytes):
+                ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == end)
+                if not len(ends):
+                    current += len(chunk)
+                    continue
+                found = True
+                lengths = np.diff(ends, prepend=-1)
+                lengths[0] += current
+                i = int(np.argmax(lengths))
+                if lengths[i] > best:
+                    best, best_line = int(lengths[i]), line + i
+                line += len(ends)
+                current = len(chunk) - int(ends[-1]) - 1
+        if current > best:
+            best, best_line = current, line
+        if found or end == 13:
+            return best, best_line
+    return best, best_line
+
+
+def _check_line_lengths(path: Path) -> None:
     """A line of over 1 MiB is no row of this table (it would also take a lot of memory to parse)."""
-    starts = _line_starts(raw)
-    lengths = np.diff(np.concatenate((starts, [len(raw) + 1])))
-    if len(lengths) and lengths.max() > MAX_LINE_BYTES:
-        line = int(np.argmax(lengths)) + 1
-        raise DataError(f"{path}, row {line}: the row is {lengths.max() / 2**20:.1f} MiB long; a row of this table "
+    length, line = _longest_line(path)
+    if length > MAX_LINE_BYTES:
+        raise DataError(f"{path}, row {line}: the row is {length / 2**20:.1f} MiB long; a row of this table "
                         "is a few dozen characters: check that this is the right file and that quotes (\") are "
                         "closed")
 
@@ -207,13 +231,13 @@ def _read_csv(path: Path, dtypes: dict[str, str] | None = None) -> tuple[pd.Data
     _check_header(path, columns, sep)
     size = path.stat().st_size
     if size > MAX_LINE_BYTES:
-        _check_line_lengths(path, path.read_bytes())
+        _check_line_lengths(path)
     types = {c: (dtypes or {}).get(c, "str") for c in columns} | {_EXTRA: "category"}
     try:
         frame = pd.read_csv(path, sep=sep, header=None, skiprows=skipped + 1, names=[*columns, _EXTRA], dtype=types,
                             keep_default_na=False, na_filter=False, skip_blank_lines=False, index_col=False,
                             encoding="utf-8-sig", quotechar='"', doublequote=True, engine="c",
-                            low_memory=False)
+                            low_memory=LOW_MEMORY_PARSE)
     except UnicodeDecodeError as exc:
         raise _utf8_error(path, exc) from None
     except pd.errors.ParserError as exc:
