@@ -39,7 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import OLS
@@ -338,18 +338,22 @@ class TrendFit:
         rng = np.random.default_rng(self.seed if seed is None else seed)
         return self._draws(self._periods(periods), n, rng)
 
+    def _mean(self, index: pd.PeriodIndex) -> np.ndarray:
+        """The model mean at `index` (subclasses whose _predict simulates give it directly)."""
+        return self._predict(index, 0.05)[0]
+
     def predict_sum(self, periods: object, alpha: float = 0.05, n: int = 4000,
                     seed: int | None = None) -> pd.Series:
         """Return mean, lower, upper of the sum of new observations over `periods` (interval of the sum)."""
         idx = self._periods(periods)
-        mean = float(self._predict(idx, alpha)[0].sum())
+        mean = float(self._mean(idx).sum())
         total = self.draws(idx, n, seed).sum(axis=1)
         lo, hi = np.quantile(total, [alpha / 2, 1 - alpha / 2])
         return pd.Series({"mean": mean, "lower": float(lo), "upper": float(hi)})
 
     def fitted(self) -> pd.Series:
         """Model mean at the fitted periods."""
-        return pd.Series(self._predict(self._data.index, 0.05)[0], index=self._data.index, name="fitted")
+        return pd.Series(self._mean(self._data.index), index=self._data.index, name="fitted")
 
     def __repr__(self) -> str:
         return f"TrendFit({self.model!r}, {self.index[0]}–{self.index[-1]}, n={self.n_obs})"
@@ -456,12 +460,13 @@ class _PoissonFit(TrendFit):
         mu = np.exp(beta @ self._x(index).T)
         if self.dispersion <= 0:  # a perfect fit: no noise to draw
             return mu
-        # By inversion (not numpy's rejection sampler, whose stream shifts with the last bit of the shape), so
-        # the draws in millions are the draws in messages divided by a million.
-        return special.gammaincinv(mu / phi[:, None], rng.random(mu.shape)) * phi[:, None]
+        return rng.gamma(mu / phi[:, None], phi[:, None])
+
+    def _mean(self, index):
+        return np.exp(self._x(index) @ self.result.params.to_numpy())
 
     def _predict(self, index, alpha):
-        mean = np.exp(self._x(index) @ self.result.params.to_numpy())
+        mean = self._mean(index)
         sims = self._draws(index, self.n_sim, np.random.default_rng(self.seed))
         lo, hi = np.quantile(sims, [alpha / 2, 1 - alpha / 2], axis=0)
         return mean, lo, hi
@@ -638,6 +643,9 @@ class _LogisticFit(TrendFit):
     def _curves(self, index):
         t = self._t(index)
         return np.array([logistic_curve(t, *p) for p in self.boot])
+
+    def _mean(self, index):
+        return logistic_curve(self._t(index), *self.theta) * self.scale
 
     def _predict(self, index, alpha):
         rng = np.random.default_rng(self.seed)
