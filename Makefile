@@ -30,8 +30,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv, install the package and its dependencies, register the Jupyter kernel
 
-report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data, SHEET=name for a workbook's sheet)
-	$(PY) -m analysis.pipeline --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)") $(if $(SHEET),--sheet "$(SHEET)")
+report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data, SHEET=name for a workbook's sheet, ARGS="-p start=2019" for parameters)
+	$(PY) -m analysis.pipeline --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)") $(if $(SHEET),--sheet "$(SHEET)") $(ARGS)
 
 .PHONY: check-browser example
 bench: setup ## time the full build against a floor of trivial notebooks (--jobs 1 and 2), and import analysis; load a 1M-row file (build/bench.json)

@@ -216,6 +216,8 @@ def check_periods(notebook: str, values: Mapping[str, object], data: pd.DataFram
     have = sorted(set(lv["period"]))
     freq = have[0].freqstr
     shown = [str(p) for p in have]
+    if len(shown) > 6:  # a long series: its first and last periods are enough to say what it has
+        shown = [f"{shown[0]} to {shown[-1]} ({len(shown)} {'months' if freq.startswith('M') else 'years'})"]
     if "start" in values and "end" in values:
         p0, p1 = (_as_period(n, values[n], freq, shown) for n in ("start", "end"))
         for name, p in (("start", p0), ("end", p1)):

@@ -174,7 +174,14 @@ def check_parameters(notebooks: Sequence[Path], overrides: dict[str, object], fr
         try:
             params.check(nb.stem, values, frame)
         except DataError as exc:
-            raise DataError(f"{nb.stem}: {exc}") from None
+            named = re.findall(r"parameters? '(\w+)'", str(exc))
+            defaults = [n for n in named if n not in overrides]
+            hint = ""
+            if defaults:  # the user did not give it: say that it is the default, and how to give another
+                given = " ".join(f"-p {n}=..." for n in defaults)
+                hint = (f" ({', '.join(defaults)}: the notebook's default; give a value that fits your data with "
+                        f"{given}, or with make: make report DATA=... ARGS='{given}')")
+            raise DataError(f"{nb.stem}: {exc}{hint}") from None
 
 
 def data_set_name(data: str | Path) -> str:
