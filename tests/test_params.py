@@ -3,6 +3,8 @@ one-line message naming the parameter and the valid values; in IPython, a DataEr
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from analysis import DataError, params
@@ -118,3 +120,22 @@ def test_in_ipython_a_data_error_is_one_line_and_the_cell_still_fails(capsys):
     assert isinstance(result.error_in_exec, ZeroDivisionError)
     out = capsys.readouterr().out
     assert "ZeroDivisionError" in out and len(out.strip().splitlines()) > 1
+
+
+def test_trend_periods_are_checked_against_the_series():
+    """On a yearly series 2010-2021: the break must be a year after the first (2031, 2010 refused), the event
+    periods after the baseline (2019 is inside a baseline ending 2019) and years, not months."""
+    import pandas as pd
+
+    years = list(range(2010, 2022))
+    frame = pd.DataFrame({"period": pd.PeriodIndex([str(y) for y in years], freq="Y"), "measure": "total",
+                          "sender": "all", "receiver": "all", "value": [1.0e8 + y for y in years]})
+    frame["low"], frame["high"], frame["unit"], frame["source_id"] = frame["value"], frame["value"], "messages", "x"
+    base = {"baseline_start": 2010, "baseline_end": 2019, "target_periods": [2020, 2021], "break_period": 0}
+    params.check_periods("03_trend_models", base, frame)  # the defaults fit
+    for change, words in (({"break_period": 2031}, "'break_period': 2031 is not a year of the data after its"),
+                          ({"break_period": 2010}, "'break_period': 2010 is not a year of the data after its"),
+                          ({"target_periods": [2019, 2020]}, "inside the baseline (which ends 2019)"),
+                          ({"target_periods": ["2019-03"]}, "a month, but the data are yearly")):
+        with pytest.raises(DataError, match=re.escape(words)):
+            params.check_periods("03_trend_models", {**base, **change}, frame)

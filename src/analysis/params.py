@@ -241,6 +241,17 @@ def check_periods(notebook: str, values: Mapping[str, object], data: pd.DataFram
         if year not in years:
             raise _fail("target_periods", values["target_periods"], f"names {v!r}, not a year of the data; the "
                         f"data have {years}")
+        if not freq.startswith("M") and not _YEAR.match(str(v).strip()):
+            raise _fail("target_periods", values["target_periods"], f"names {v!r}, a month, but the data are "
+                        "yearly; give years, e.g. [2020, 2021]")
+        end = values.get("baseline_end")
+        if not is_published(data) and _is_int(end) and year <= end:
+            raise _fail("target_periods", values["target_periods"], f"names {v!r}, inside the baseline (which "
+                        f"ends {end}); the event periods must come after it")
+    brk = values.get("break_period")
+    if not is_published(data) and _is_int(brk) and brk and brk not in years[1:]:
+        raise _fail("break_period", brk, f"is not a year of the data after its first; the data have {years} "
+                    "(0 means the first target period)")
 
 
 def _as_period(name: str, value: object, freq: str, shown: list[str]) -> pd.Period:
