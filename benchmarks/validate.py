@@ -42,6 +42,9 @@ import pandas as pd
 from analysis import trend
 from analysis.errors import DataError
 
+# Thousands of seeded fits, each used once: not worth keeping in the result cache (analysis.cache).
+os.environ.setdefault("HELSEMELDINGER_CACHE", "off")
+
 YEARLY = (8, 10, 12)
 MONTHLY = (36, 84)
 FAMILIES = ("own", "overdispersed", "own_search")  # own_search: the segmented model's break placed by the search

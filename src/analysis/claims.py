@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from analysis.cache import cached
 from analysis.data import is_published, load_published
 from analysis.errors import DataError
 from analysis.intervals import DEFAULT_RULES, Convention, Rule, add_bounds
@@ -615,6 +616,7 @@ def _quantities(model: _Model, published: bool) -> list[dict]:
     return out
 
 
+@cached
 def reconcile(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Tightest bounds on every underlying and derived quantity consistent with all claims at once.
 
@@ -756,6 +758,7 @@ def check_claims(data: pd.DataFrame | None = None, convention: str | Convention 
     return check_claims_result(data, convention).table
 
 
+@cached
 def check_claims_result(data: pd.DataFrame | None = None,
                         convention: str | Convention | None = None) -> ClaimsCheck:
     """Check every claim against the others: a :class:`ClaimsCheck` with the table and the conflicting sets.
@@ -947,6 +950,7 @@ def _evaluate(numerator: Mapping[str, float], denominator: Mapping[str, float] |
     return num / sum(c * point[k] for k, c in denominator.items())
 
 
+@cached
 def derived(data: pd.DataFrame | None = None, convention: str | Convention | None = None) -> pd.DataFrame:
     """Each change, growth rate and residual: stated wording (if the page states it), the naive arithmetic from
     the printed figures, and the reconciled bounds.
@@ -1005,6 +1009,7 @@ def headline_quantities(rec: pd.DataFrame | None) -> list[str] | None:
     return [q for q in HEADLINE_QUANTITIES if q in known] or None
 
 
+@cached
 def sensitivity(conventions: Sequence[str | Convention], quantities: Sequence[str] | None = None,
                 data: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reconciled bounds of `quantities` (default: all) under each convention, with any conflict named.

@@ -37,6 +37,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from analysis.cache import cached
 from analysis.claims import bound, bound_ends, variable
 from analysis.data import is_published, levels
 from analysis.errors import DataError
@@ -508,6 +509,7 @@ class Contributions:
         return HELSEBOKA_REVERSE in self.drivers.get("helseboka", ())
 
 
+@cached
 def contributions_result(
     data: pd.DataFrame,
     start: int | str,
@@ -620,6 +622,7 @@ class Counterfactual:
         return "_".join(self.exclude)
 
 
+@cached
 def counterfactual_result(
     data: pd.DataFrame,
     start: int | str,
@@ -706,6 +709,7 @@ class HelsebokaComparison:
         return self.table.empty
 
 
+@cached
 def compare_helseboka_result(
     data: pd.DataFrame, start: int | str, end: int | str, convention: str | Convention | None = None,
 ) -> HelsebokaComparison:
@@ -732,6 +736,7 @@ def compare_helseboka(
     return compare_helseboka_result(data, start, end, convention).table
 
 
+@cached
 def counterfactual_variants_result(
     data: pd.DataFrame,
     start: int | str,

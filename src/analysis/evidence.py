@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import decompose
+from analysis.cache import cached
 from analysis.errors import DataError
 from analysis.intervals import Convention, get_convention
 from analysis.results import note
@@ -194,6 +195,7 @@ class AdoptionCurve:
         return self.n_boot - self.n_ok
 
 
+@cached
 def fit_adoption_curve(evidence: pd.DataFrame, before: float = 2021, n_boot: int = 300, seed: int = 0,
                        grid: Sequence[float] | None = None, alpha: float = 0.05) -> AdoptionCurve:
     """Fit K / (1 + exp(-r (x - x0))) through the dated total-volume intervals before `before`, weighting
@@ -283,6 +285,7 @@ def beside_drivers(excess: pd.Series, cf: pd.DataFrame, contributions: pd.DataFr
     return out
 
 
+@cached
 def beside_driver_sets(published: pd.DataFrame, excess: pd.Series, driver_sets: Sequence[Sequence[str]],
                        start: int = 2020, end: int = 2021,
                        convention: str | Convention | None = None) -> pd.DataFrame:

@@ -14,6 +14,7 @@ NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REPORTS_DIR = PROJ_ROOT / "reports"
 BUILD_DIR = PROJ_ROOT / "build"
 EXECUTED_DIR = BUILD_DIR / "executed"
+CACHE_DIR = BUILD_DIR / "cache" / "results"  # analysis.cache: results computed once, kept by content
 KERNEL_NAME = "helsemeldinger"
 
 

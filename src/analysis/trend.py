@@ -45,6 +45,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.stattools import durbin_watson
 
+from analysis.cache import cached
 from analysis.errors import DataError
 from analysis.results import Note, note
 
@@ -734,6 +735,7 @@ class ModelFits:
     failed: dict[str, Note]
 
 
+@cached
 def fit_models(series: pd.Series, models: Sequence[str], **fit_kwargs: object) -> ModelFits:
     """Fit each of `models` to the series with the same arguments (e.g. the interrupted-time-series models
     with one break_period); a model that cannot be fitted is listed in `failed` with its reason."""
@@ -747,6 +749,7 @@ def fit_models(series: pd.Series, models: Sequence[str], **fit_kwargs: object) -
     return ModelFits(fits, failed)
 
 
+@cached
 def forecast(series: pd.Series, horizon: int = 3, model: str = "ets", alpha: float = 0.05,
              **fit_kwargs: object) -> pd.DataFrame:
     """Fit `model` on the whole series and return period, mean, lower, upper for the next `horizon` periods."""
@@ -760,6 +763,7 @@ def forecast(series: pd.Series, horizon: int = 3, model: str = "ets", alpha: flo
 
 # ---------------------------------------------------------------- baseline and excess
 
+@cached
 def fit_baseline(series: pd.Series, baseline: Sequence, model: str = "linear", seed: int = 0,
                  **fit_kwargs: object) -> TrendFit:
     """Fit `model` on the baseline window (first, last) only; a segmented model without break_period gets
@@ -775,6 +779,7 @@ def fit_baseline(series: pd.Series, baseline: Sequence, model: str = "linear", s
     return result
 
 
+@cached
 def baseline_excess(series: pd.Series, baseline: Sequence, target: object, model: str = "linear",
                     alpha: float = 0.05, n_draws: int = 4000, seed: int = 0,
                     **fit_kwargs: object) -> pd.DataFrame:
@@ -838,6 +843,7 @@ def _fold_units(s: _Series) -> np.ndarray:
     return np.asarray(s.index.year)
 
 
+@cached
 def compare_models(series: pd.Series, models: Sequence[str] = MODELS, baseline: Sequence | None = None,
                    method: str = "rolling", alpha: float = 0.05, min_train: int | None = None,
                    break_period: object | None = None, n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -977,6 +983,7 @@ def choose_model(comparison: pd.DataFrame, baseline_model: str = "auto",
                        note(code, n=n, models=len(ranked), min=min_predictions))
 
 
+@cached
 def excess_by_model(series: pd.Series, baseline: Sequence, target: object, models: Sequence[str] = MODELS,
                     alpha: float = 0.05, seed: int = 0, **fit_kwargs: object) -> pd.DataFrame:
     """Return the total excess over the target periods under each model (a sensitivity table). `status` is
@@ -1021,6 +1028,7 @@ def _seasonal_default(s: _Series, seasonal: bool | None) -> bool:
     return bool(seasonal)
 
 
+@cached
 def chow_test(series: pd.Series, period: object, slope_change: bool = True,
               seasonal: bool | None = None) -> pd.DataFrame:
     """Chow-type F test of a level (and slope) change at `period`, the first period after the break, by
@@ -1101,6 +1109,7 @@ def _break_search(series: pd.Series, trim: float, slope_change: bool, seasonal: 
     return _BreakSearch(s, cands, xr, mr, mus, q, df_den, _scan(s.values, mr, mus, q, df_den)[0])
 
 
+@cached
 def break_scan(series: pd.Series, trim: float = 0.15, slope_change: bool = True,
                seasonal: bool | None = None) -> pd.DataFrame:
     """Return the Chow F statistic for every candidate break period inside the trimmed range."""
@@ -1109,6 +1118,7 @@ def break_scan(series: pd.Series, trim: float = 0.15, slope_change: bool = True,
     return pd.DataFrame({"period": [str(b.s.index[k]) for k in b.cands], "f_stat": b.f, "ssr_unrestricted": ssr})
 
 
+@cached
 def find_break(series: pd.Series, trim: float = 0.15, slope_change: bool = True, seasonal: bool | None = None,
                n_boot: int = 0, seed: int = 0) -> pd.DataFrame:
     """Return the break period with the largest Chow F (sup-F, equivalently the least SSR) inside the trimmed
