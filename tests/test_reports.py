@@ -270,7 +270,9 @@ def test_batch_writes_both_audiences_languages_index_and_footer(tmp_path, capsys
     out = tmp_path / "out"
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
     assert names == ["briefing/10_ok_en.html", "briefing/10_ok_nb.html", "briefing/30_plain.html", "index.html",
-                     "teaching/10_ok_en.html", "teaching/10_ok_nb.html", "teaching/30_plain.html"]
+                     "teaching/10_ok_en.html", "teaching/10_ok_nb.html", "teaching/30_plain.html",
+                     "teaching/solutions/10_ok_en.html", "teaching/solutions/10_ok_nb.html",
+                     "teaching/solutions/30_plain.html"]
     assert (tmp_path / "build" / "nb" / "10_ok.ipynb").exists()
     assert (tmp_path / "build" / "all" / "30_plain.ipynb").exists()
 
@@ -718,7 +720,8 @@ def test_lang_en_renders_only_the_english_file(tmp_path, capsys):
     assert build(tmp_path, nbdir, "-p", "lang=en") == 0
     out = tmp_path / "out"
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == [
-        "briefing/10_pair_en.html", "index.html", "teaching/10_pair_en.html"]
+        "briefing/10_pair_en.html", "index.html", "teaching/10_pair_en.html",
+        "teaching/solutions/10_pair_en.html"]
     page = (out / "briefing/10_pair_en.html").read_text(encoding="utf-8")
     assert "<title>Title in English</title>" in page and "English words only." in page and "file=en" in page
     assert "bokmål" not in page and '<html lang="en">' in page
@@ -747,7 +750,8 @@ def test_stale_removal_goes_by_notebook_stem_for_language_files(tmp_path, capsys
     assert build(tmp_path, nbdir) == 0  # both files: both languages' pages written, nothing else kept
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == [
         "briefing/10_pair_en.html", "briefing/10_pair_extra_en.html", "briefing/10_pair_nb.html", "index.html",
-        "teaching/10_pair_en.html", "teaching/10_pair_nb.html"]  # 10_pair_extra is another stem's name
+        "teaching/10_pair_en.html", "teaching/10_pair_nb.html", "teaching/solutions/10_pair_en.html",
+        "teaching/solutions/10_pair_nb.html"]  # 10_pair_extra is another stem's name
     assert (out / "briefing/10_pair_nb.html").read_text(encoding="utf-8") != "old nb page"
     index = (out / "index.html").read_text(encoding="utf-8")
     assert index.count('<code>10_pair.ipynb</code>') == 2  # one row per language file

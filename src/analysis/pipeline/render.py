@@ -1,4 +1,4 @@
-"""Executing one notebook in one language with papermill and writing its briefing and teaching HTML.
+"""Executing one notebook in one language with papermill and writing its briefing, teaching and solutions HTML.
 
 :func:`render` is what each worker thread of ``python -m analysis.pipeline.reports --jobs N`` runs; it never raises.
 Each kernel is its own process, so threads are enough for parallel work. The kernel talks over Unix sockets
@@ -81,8 +81,18 @@ class Task:
 
     @property
     def teaching(self) -> Path:
-        """The HTML report with code."""
+        """The HTML report with code and exercises, without their solutions (for students)."""
         return self.out_dir / "teaching" / f"{self.name}.html"
+
+    @property
+    def solutions(self) -> Path:
+        """The HTML report with code, exercises and their solutions (for the teacher)."""
+        return self.out_dir / "teaching" / "solutions" / f"{self.name}.html"
+
+    @property
+    def pages(self) -> tuple[Path, Path, Path]:
+        """Every page this task writes: briefing, teaching, solutions."""
+        return self.briefing, self.teaching, self.solutions
 
 
 @dataclass
@@ -99,6 +109,12 @@ class Outcome:
     data_files: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # files the kernel wrote into the export folder
     synthetic: bool = False  # the page carries the synthetic-data banner
+    solutions: Path | None = None
+
+    @property
+    def pages(self) -> list[Path]:
+        """Every page written: briefing, teaching, solutions (none when the task failed)."""
+        return [p for p in (self.briefing, self.teaching, self.solutions) if p is not None]
 
 
 def _hook_roots(parameters: dict[str, object]) -> list[str]:
@@ -151,12 +167,14 @@ def _error_text(exc: BaseException, executed: Path) -> str:
 
 
 def render(task: Task, announce: bool = True) -> Outcome:
-    """Execute `task` with papermill, then write both HTML reports atomically; never raises."""
+    """Execute `task` with papermill, then write its three HTML pages (briefing, teaching, solutions) atomically;
+    never raises."""
     import nbformat
     import papermill
 
     from analysis.pipeline.report_html import (
         export_html,
+        notebook_findings,
         notebook_summary,
         notebook_title,
         select_for_data,
@@ -195,15 +213,17 @@ def render(task: Task, announce: bool = True) -> Outcome:
         used = {**task.defaults, **task.parameters}
         prov = make_provenance(task.notebook, used, files, task.built, task.commit)
         title = notebook_title(nb, task.notebook.stem)
-        summary = notebook_summary(nb, task.lang)
+        findings = notebook_findings(nb)
+        summary = findings[0] if findings else notebook_summary(nb, task.lang)
         common = dict(title=title, summary=summary, footer=footer_html(prov, task.lang or "en"),
-                      lang=task.lang, notebook=task.notebook.name, built=task.built, synthetic=synthetic)
-        briefing = export_html(nb, with_code=False, **common)
-        teaching = export_html(nb, with_code=True, **common)
-        write_atomic(task.briefing, briefing)  # both pages exist as text before either file is replaced
-        write_atomic(task.teaching, teaching)
+                      lang=task.lang, notebook=task.notebook.name, built=task.built, synthetic=synthetic,
+                      data_files=[(f.path, f.sha256) for f in prov.data_files])
+        pages = {audience: export_html(nb, with_code=audience != "briefing", audience=audience, **common)
+                 for audience in ("briefing", "teaching", "solutions")}
+        for target, page in zip(task.pages, pages.values(), strict=True):  # all exist as text before any is written
+            write_atomic(target, page)
         return Outcome(task.name, True, time.perf_counter() - start, executed_at - start,
                        task.briefing, task.teaching, data_files=files, written=list(seen.written),
-                       synthetic=synthetic)
+                       synthetic=synthetic, solutions=task.solutions)
     except Exception as exc:  # one failure must not stop the batch
         return Outcome(task.name, False, time.perf_counter() - start, error=_error_text(exc, task.executed))

@@ -1,4 +1,9 @@
-"""Self-contained HTML from an executed notebook: no code (briefing) or with code (teaching), and the index.
+"""Self-contained HTML from an executed notebook for three audiences, and the index.
+
+A briefing page has no code and no exercises (cells tagged ``exercise`` or ``solution`` are left out); a
+teaching page has the code and the exercises but not their solutions (cells tagged ``solution`` left out); a
+solutions page, for the teacher, has everything. A page's key findings are the list in its
+``<section id="key-findings">`` (:func:`key_findings`); the first is the page's meta description.
 
 nbconvert's default ``lab`` template loads require.js, MathJax and mermaid.js from a CDN. The template here
 extends it and drops those blocks, images are embedded as data URIs, and :func:`external_resources` finds any
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import os
 import re
 import tempfile
@@ -41,6 +47,24 @@ from analysis.present import catalogue
 from analysis.present.catalogue import LANGS
 
 TEMPLATE_NAME = "helsemeldinger.html.j2"
+PRINT_STYLE = """
+@page { size: A4; margin: 15mm 14mm 17mm;
+  @bottom-center { content: counter(page) " / " counter(pages); font: 9pt system-ui, sans-serif; color: #444; } }
+@media print {
+  html, body { background: #fff; }
+  main { max-width: none; padding: 0; }
+  img, svg, table, figure, pre, .jp-OutputArea-output, .jp-RenderedImage, .hm-key-findings, .hm-synthetic,
+  .hm-figure, footer.hm-provenance dl { break-inside: avoid; }
+  h1, h2, h3, h4, h5, h6 { break-after: avoid; break-inside: avoid; }
+  .jp-OutputArea-output { overflow: visible; }
+  .jp-OutputArea-output img { max-height: 240mm; width: auto; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+  .hm-nav, .anchor-link, a.anchor-link, .jp-skiplink, .skip-link, nav { display: none !important; }
+  .hm-key-findings, .hm-synthetic, th { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+  a { color: inherit; }
+}
+"""
+
 STYLE = """
 main { max-width: 68rem; margin: 0 auto; padding: 1rem 1.5rem 2rem; }
 .jp-OutputArea-output { overflow-x: auto; }
@@ -53,7 +77,10 @@ footer.hm-provenance dl { display: grid; grid-template-columns: max-content 1fr;
 footer.hm-provenance dt { font-weight: bold; }
 footer.hm-provenance dd { margin: 0; overflow-wrap: anywhere; }
 footer.hm-provenance ul { margin: 0; padding-left: 1.2rem; }
-@media print { main { max-width: none; padding: 0; } }
+.hm-key-findings { margin: 0.5rem 0 1.25rem; padding: 0.7rem 1.1rem 0.7rem 1.2rem; border-left: 6px solid #1f5f8b;
+  background: #eef4f9; border-radius: 0 6px 6px 0; font-size: 1.05rem; line-height: 1.45; color: #1a1a1a; }
+.hm-key-findings ul { margin: 0; padding-left: 1.1rem; }
+.hm-key-findings li { margin: 0.3rem 0; }
 """
 STYLE_SYNTHETIC = """
 .hm-synthetic { margin: 0 0 1.5rem; padding: 0.8rem 1rem; border: 4px solid #c00000; background: #fff0f0;
@@ -72,6 +99,7 @@ TEMPLATE = """{%- extends 'index.html.j2' -%}
 <meta name="helsemeldinger:audience" content="{{ resources.hm_audience | e }}">
 <meta name="helsemeldinger:built" content="{{ resources.hm_built | e }}">
 <meta name="helsemeldinger:synthetic" content="{{ resources.hm_synthetic | e }}">
+<meta name="helsemeldinger:data-files" content="{{ resources.hm_data_files | e }}">
 <style type="text/css">{{ resources.hm_style }}</style>
 {%- endblock html_head_css -%}
 {% block data_png scoped %}
@@ -99,6 +127,9 @@ alt="{{ (output.metadata.get('image/png', {}).get('alt') or resources.hm_image_a
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "hm-provenance"}
 REMOVE_INPUT_TAGS = {"remove-input", "remove_input", "hide-input"}
 REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
+AUDIENCES = ("briefing", "teaching", "solutions")
+# Cells each audience does not see: a briefing has no exercises, a student's teaching page no solutions.
+AUDIENCE_DROPS = {"briefing": {"exercise", "solution"}, "teaching": {"solution"}, "solutions": set()}
 
 
 def select_language(nb: nbformat.NotebookNode, lang: str | None) -> nbformat.NotebookNode:
@@ -138,9 +169,21 @@ def _stable_styler_ids(cells: list) -> None:
             out["data"]["text/html"] = page
 
 
-def _strip(nb: nbformat.NotebookNode, briefing: bool) -> nbformat.NotebookNode:
-    """Copy of `nb` without tagged cells, inputs and outputs; a briefing also drops stderr (warnings)."""
+def select_audience(nb: nbformat.NotebookNode, audience: str) -> nbformat.NotebookNode:
+    """Copy of `nb` without the cells `audience` does not see (briefing: `exercise`, `solution`; teaching:
+    `solution`; solutions: none)."""
+    if audience not in AUDIENCE_DROPS:
+        raise ValueError(f"audience {audience!r}: use one of {list(AUDIENCES)}")
     out = copy.deepcopy(nb)
+    drop = AUDIENCE_DROPS[audience]
+    out.cells = [c for c in out.cells if not set(c.get("metadata", {}).get("tags", [])) & drop]
+    return out
+
+
+def _strip(nb: nbformat.NotebookNode, briefing: bool, audience: str = "") -> nbformat.NotebookNode:
+    """Copy of `nb` without tagged cells, inputs and outputs and the cells `audience` does not see (default:
+    briefing or teaching, by `briefing`); a briefing also drops stderr (warnings)."""
+    out = select_audience(nb, audience or ("briefing" if briefing else "teaching"))
     _stable_styler_ids(out.cells)
     cells = []
     for cell in out.cells:
@@ -203,12 +246,17 @@ def export_html(
     notebook: str = "",
     built: str = "",
     synthetic: bool = False,
+    audience: str = "",
+    data_files: Iterable[tuple[str, str]] = (),
 ) -> str:
     """Return one self-contained HTML page for an executed notebook: with code cells or without.
 
-    With `synthetic`, the page starts with the synthetic-data banner.
+    `audience` (briefing, teaching, solutions; default briefing without code, teaching with code) decides
+    which tagged cells are left out. With `synthetic`, the page starts with the synthetic-data banner.
+    `data_files` (path, sha256) are recorded in the page's meta ``helsemeldinger:data-files`` (JSON).
     """
-    doc = _strip(nb, briefing=not with_code)
+    audience = audience or ("teaching" if with_code else "briefing")
+    doc = _strip(nb, briefing=not with_code, audience=audience)
     doc.metadata["title"] = title
     exporter = _exporter(with_code, lang or "en")
     resources = {
@@ -216,9 +264,10 @@ def export_html(
         "hm_summary": summary,
         "hm_lang": lang or "",
         "hm_notebook": notebook,
-        "hm_audience": "teaching" if with_code else "briefing",
+        "hm_audience": audience,
         "hm_built": built,
-        "hm_style": STYLE + STYLE_SYNTHETIC,
+        "hm_style": STYLE + STYLE_SYNTHETIC + PRINT_STYLE,
+        "hm_data_files": json.dumps([list(f) for f in data_files], ensure_ascii=False),
         "hm_image_alt": image_alt(lang),
         "hm_banner": synthetic_banner(lang) if synthetic else "",
         "hm_synthetic": "true" if synthetic else "false",
@@ -305,6 +354,79 @@ def notebook_summary(nb: nbformat.NotebookNode, lang: str | None = None) -> str:
             if seen_title and not stripped.startswith(("|", "```", "<", "-", "*", ">")):
                 return _first_sentence(plain_text(stripped))
     return ""
+
+
+# ---------------------------------------------------------------- key findings
+
+FINDINGS_ID = "key-findings"  # <section id="key-findings"><ul><li>...</li></ul></section>
+
+
+class _FindingsReader(HTMLParser):
+    """Collects the text of each <li> inside the first element with id="key-findings"."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[str] = []
+        self.lang = ""
+        self._depth = 0  # open elements inside the findings element (0: outside)
+        self._done = False
+        self._item: list[str] | None = None
+        self._item_depth = 0
+
+    _VOID = {"br", "img", "hr", "meta", "link", "input", "wbr", "source", "col", "area", "base", "embed", "track"}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._item is not None and tag == "br":
+            self._item.append(" ")
+        if self._done or tag in self._VOID:
+            return
+        if self._depth == 0:
+            a = {k: (v or "") for k, v in attrs}
+            if a.get("id") == FINDINGS_ID:
+                self._depth = 1
+                self.lang = a.get("lang", "")
+            return
+        self._depth += 1
+        if tag == "li" and self._item is None:
+            self._item, self._item_depth = [], self._depth
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._done or self._depth == 0 or tag in self._VOID:
+            return
+        if self._item is not None and self._depth == self._item_depth:
+            self.items.append(re.sub(r"\s+", " ", "".join(self._item)).strip())
+            self._item = None
+        self._depth -= 1
+        if self._depth == 0:
+            self._done = True
+
+    def handle_data(self, data: str) -> None:
+        if self._item is not None:
+            self._item.append(data)
+
+
+def key_findings(page: str) -> list[str]:
+    """Return the key findings of an HTML page or fragment: the plain text of each list item of its
+    ``id="key-findings"`` element, in order ([] when it has none)."""
+    if FINDINGS_ID not in page:
+        return []
+    reader = _FindingsReader()
+    reader.feed(page)
+    reader.close()
+    return [item for item in reader.items if item]
+
+
+def notebook_findings(nb: nbformat.NotebookNode) -> list[str]:
+    """Return the key findings an executed notebook displays (the first HTML output holding them)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            page = out.get("data", {}).get("text/html")
+            page = "".join(page) if isinstance(page, list) else page
+            if isinstance(page, str) and FINDINGS_ID in page:
+                found = key_findings(page)
+                if found:
+                    return found
+    return []
 
 
 # ---------------------------------------------------------------- checking that a page is self-contained
@@ -435,6 +557,9 @@ th { background: #f0f0f0; }
 .hm-files { columns: 2; font-size: 0.85rem; }
 footer { margin-top: 2rem; font-size: 0.8rem; color: #444; border-top: 2px solid #888; padding-top: 0.5rem; }
 .hm-synthetic-label { color: #c00000; font-weight: bold; }
+ul.hm-findings { margin: 0; padding-left: 1.1rem; }
+ul.hm-findings li { margin: 0 0 0.2rem; }
+@media print { tr { break-inside: avoid; } }
 """
 
 
@@ -475,13 +600,16 @@ def index_html(
     data_sets: list[Mapping[str, str]] | None = None,
     up: str = "",
     built: str = "",
+    handouts: Mapping[str, str] | None = None,
 ) -> str:
-    """Return an index page: one row per report (title, one-line summary, language, both audiences).
+    """Return an index page: one row per report (title, key findings or one-line summary, language, audiences).
 
     Its words are in both languages, side by side (catalogue ids ``pages.index.*``). `data_name` (the file
     name of a user's data) makes it the index of reports on that file; `synthetic` puts the synthetic-data
     banner on top; `data_sets` lists report sets on users' files (href, name, path, built, synthetic) in
-    folders below; `up` links back to the index of the published reports.
+    folders below; `up` links back to the index of the published reports. An entry's `findings` (a list) are
+    shown as its summary; `handouts` (label key -> href: ``briefing_<lang>``, ``pdf_<lang>``, ``teaching``)
+    links the two-page briefing and the teaching index.
     """
     e = html.escape
 
@@ -495,9 +623,13 @@ def index_html(
         fake = synthetic_label if ent.get("synthetic") else ""
         teaching = (f'<a href="{e(ent["teaching"])}">{both("pages.index.code_link")}</a>'
                     if ent.get("teaching") else "–")
+        findings = ent.get("findings") or []
+        lang_attr = f' lang="{e(ent["lang"])}"' if ent.get("lang") else ""
+        summary = (f'<ul class="hm-findings"{lang_attr}>' + "".join(f"<li>{e(f)}</li>" for f in findings) + "</ul>"
+                   if findings else e(ent.get("summary", "")))
         rows.append(
             f"<tr><td><a href=\"{e(ent['briefing'])}\">{e(ent['title'])}</a>{fake}{stale}</td>"
-            f"<td>{e(ent.get('summary', ''))}</td><td>{e(ent.get('lang', '') or '–')}</td>"
+            f"<td>{summary}</td><td>{e(ent.get('lang', '') or '–')}</td>"
             f"<td>{teaching}</td><td><code>{e(ent['notebook'])}</code></td>"
             f"<td><time>{e(ent.get('built', ''))}</time></td></tr>"
         )
@@ -531,7 +663,21 @@ def index_html(
         heading = f"helsemeldinger: {bilingual('pages.index.title')}"
         intro_data = ""
     banner = synthetic_banner(None) if synthetic else ""
-    up_link = f'<p><a href="{e(up)}">← {both("pages.index.back")}</a></p>\n' if up else ""
+    up_link = f'<p class="hm-nav"><a href="{e(up)}">← {both("pages.index.back")}</a></p>\n' if up else ""
+    extra = ""
+    if handouts:
+        links = []
+        for lang in LANGS:
+            if handouts.get(f"briefing_{lang}"):
+                pdf = handouts.get(f"pdf_{lang}")
+                pdf_link = f' (<a href="{e(pdf)}">{both("pages.index.briefing_pdf")}</a>)' if pdf else ""
+                links.append(f'<li lang="{lang}"><a href="{e(handouts[f"briefing_{lang}"])}">'
+                             f'{e(catalogue.text(lang, "pages.index.briefing_intro"))}</a>{pdf_link}</li>')
+        if handouts.get("teaching"):
+            links.append(f'<li><a href="{e(handouts["teaching"])}">{both("pages.index.teaching_index")}</a></li>')
+        if links:
+            extra = f'<h2>{both("pages.index.briefing_heading")}</h2>\n<ul class="hm-handouts">{"".join(links)}</ul>\n'
+
     columns = "".join(f"<th>{both(f'pages.index.col_{c}')}</th>"
                       for c in ("report", "summary", "lang", "code", "notebook", "built"))
     return f"""<!DOCTYPE html>
@@ -544,14 +690,14 @@ def index_html(
 <meta name="helsemeldinger:synthetic" content="{'true' if synthetic else 'false'}">
 <meta name="helsemeldinger:built" content="{e(built)}">
 <title>{e(heading)}</title>
-<style>{INDEX_STYLE}{STYLE_SYNTHETIC}</style>
+<style>{INDEX_STYLE}{STYLE_SYNTHETIC}{PRINT_STYLE}</style>
 </head>
 <body>
 <main>
 {banner}{up_link}<h1>{e(heading)}</h1>
 {intro_data}
 <p>{paragraph("pages.index.intro")}</p>
-<table>
+{extra}<table>
 <thead><tr>{columns}</tr></thead>
 <tbody>
 {"".join(rows)}

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from analysis import __version__, paths
 from analysis.errors import DataError
+from analysis.pipeline.briefing import write_handouts
 from analysis.pipeline.render import Outcome, Task, render
 from analysis.present.catalogue import LANGS
 
@@ -288,10 +289,10 @@ def remove_stale(
 ) -> list[Path]:
     """Delete what this run did not write of each notebook whose every task rendered; return what was deleted.
 
-    Pages: ``briefing/`` and ``teaching/`` files named for the notebook. Figures and tables: files in
-    ``figures/`` and ``tables/`` starting ``<NN>_`` (the notebook's leading number), only when the notebook
-    exported into `out_dir` and every notebook in the folder with that number rendered. Only the languages
-    this run rendered are cleaned. A notebook with a failed task keeps all its files.
+    Pages: ``briefing/``, ``teaching/`` and ``teaching/solutions/`` files named for the notebook. Figures and
+    tables: files in ``figures/`` and ``tables/`` starting ``<NN>_`` (the notebook's leading number), only
+    when the notebook exported into `out_dir` and every notebook in the folder with that number rendered. Only
+    the languages this run rendered are cleaned. A notebook with a failed task keeps all its files.
     """
     out_dir = out_dir.resolve()
     written: set[Path] = set()
@@ -299,7 +300,7 @@ def remove_stale(
     for task, outcome in zip(tasks, outcomes, strict=True):
         by_notebook.setdefault(task.notebook.name, []).append((task, outcome))
         written.update(Path(f).resolve() for f in outcome.written)
-        written.update(p.resolve() for p in (outcome.briefing, outcome.teaching) if p is not None)
+        written.update(p.resolve() for p in outcome.pages)
     rendered = {name for name, runs in by_notebook.items() if all(o.ok for _, o in runs)}
     same_number: dict[str, set[str]] = {}
     for nb in [*all_notebooks, *(Path(name) for name in by_notebook)]:
@@ -313,7 +314,7 @@ def remove_stale(
             continue
         nb = Path(name)
         mine: list[Path] = []
-        for audience in ("briefing", "teaching"):
+        for audience in ("briefing", "teaching", "teaching/solutions"):
             mine += [out_dir / audience / name for name in sorted(page_names(nb))]
         number = notebook_number(nb)
         exports_here = all(
@@ -358,27 +359,31 @@ def _data_sets(out_dir: Path) -> list[dict[str, object]]:
 
 def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], built: str,
                 commit: tuple[str | None, bool | None], data: Path | None, synthetic: bool = False) -> Path:
-    """Write out_dir/index.html listing every briefing report of the given notebooks found in out_dir.
+    """Write out_dir/index.html listing every briefing report of the given notebooks found in out_dir (with its
+    key findings), and linking the two-page briefing and the teaching index when they are there.
 
     It also lists the report sets on users' files in out_dir/data/*/, and remembers what it was told
     (out_dir/.index-state.json) so :func:`refresh_index` can write it again later.
     """
+    from analysis.pipeline.briefing import BRIEFING_STEM
     from analysis.pipeline.provenance import display_path, sha256_file
-    from analysis.pipeline.report_html import index_footer, index_html, read_meta, write_atomic
+    from analysis.pipeline.report_html import index_footer, index_html, key_findings, read_meta, write_atomic
 
     names = {nb.name for nb in notebooks}
     lang_order = {lang: i for i, lang in enumerate(LANGS)}
     entries = []
     for page in sorted((out_dir / "briefing").glob("*.html")):
-        meta = read_meta(page.read_text(encoding="utf-8"))
+        text = page.read_text(encoding="utf-8")
+        meta = read_meta(text)
         if meta.get("helsemeldinger:notebook") not in names:
-            continue  # a report of a notebook that no longer exists, or not ours
+            continue  # a report of a notebook that no longer exists, or not ours (the two-page briefing)
         teaching = out_dir / "teaching" / page.name
         entries.append({
             "notebook": meta["helsemeldinger:notebook"],
             "lang": meta.get("helsemeldinger:lang", ""),
             "title": meta.get("title", page.stem),
             "summary": meta.get("description", ""),
+            "findings": key_findings(text),
             "briefing": f"briefing/{page.name}",
             "teaching": f"teaching/{page.name}" if teaching.exists() else "",
             "built": meta.get("helsemeldinger:built", ""),
@@ -395,8 +400,13 @@ def write_index(out_dir: Path, notebooks: Sequence[Path], failed: set[str], buil
     up = ""
     if out_dir.parent.name == USER_DATA_FOLDER and (out_dir.parent.parent / "index.html").exists():
         up = "../../index.html"
+    handouts = {f"{kind}_{lang}": f"briefing/{BRIEFING_STEM}_{lang}.{ext}" for lang in LANGS
+                for kind, ext in (("briefing", "html"), ("pdf", "pdf"))
+                if (out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.{ext}").is_file()}
+    if (out_dir / "teaching" / "index.html").is_file():
+        handouts["teaching"] = "teaching/index.html"
     page = index_html(entries, figures, tables, footer, data_name=data.name if data else "", data_path=data_shown,
-                      synthetic=synthetic, data_sets=_data_sets(out_dir), up=up, built=built)
+                      synthetic=synthetic, data_sets=_data_sets(out_dir), up=up, built=built, handouts=handouts)
     state = {"failed": sorted(failed), "built": built, "commit": list(commit),
              "data": str(data) if data else None, "synthetic": synthetic}
     write_atomic(out_dir / STATE_FILE, json.dumps(state, indent=1) + "\n")
@@ -521,6 +531,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     failed = [o for o in outcomes if not o.ok]
     removed = remove_stale(out_dir, tasks, outcomes, all_notebooks)
+    handouts = write_handouts(out_dir, all_notebooks, built, commit, data, synthetic, overrides.get("sheet"),
+                              sorted({t.lang for t in tasks if t.lang}, key=LANGS.index))
     index = write_index(out_dir, all_notebooks, {o.name for o in failed}, built, commit, data, synthetic)
     top = out_dir.parent.parent
     if out_dir.parent.name == USER_DATA_FOLDER and top.resolve() == paths.REPORTS_DIR.resolve():
@@ -535,6 +547,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     for path in removed:
         print(f"  removed (not written by this run): {path.relative_to(out_dir).as_posix()}")
     print(f"  index: {index}")
+    for path in handouts.pages:
+        print(f"  {path.relative_to(out_dir).as_posix()}")
+    for note in handouts.notes:
+        print(f"  {note}")
     if data is not None:
         print(f"\nReports on {data.name}{' (SYNTHETIC data)' if synthetic else ''} are in {out_dir}/"
               f"{'' if args.out else f'; the published reports in {paths.REPORTS_DIR}/ are untouched'}")

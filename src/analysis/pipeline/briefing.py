@@ -1,0 +1,478 @@
+"""Pages to hand out: the two-page briefing (HTML and PDF) and the teaching index of a 90-minute class.
+
+``briefing/briefing_<lang>.html`` gathers the key findings of every briefing page in the folder (the list in
+each page's ``<section id="key-findings">``, grouped per notebook and linking to the page), two figures from
+``figures/`` (embedded), the sources of the data the notebooks read (rows of ``data/sources.csv``; for a user's
+file, its ``source_id`` values) and one paragraph on what the figures can and cannot say. It is written only
+when at least one page of the folder has key findings, and is self-contained like every page.
+``briefing_<lang>.pdf`` is printed from it by headless Chromium when one is found (:func:`find_chromium`);
+the print CSS keeps it to at most two A4 pages. ``teaching/index.html`` says in what order to use the
+notebooks in a class (:data:`CLASS_PLAN`), linking each notebook's teaching and solutions pages; it is written
+when a notebook of the plan has a teaching page in the folder. Every word comes from the message catalogue
+(``pages.briefing.*``, ``pages.teaching.*``).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis import paths
+from analysis.present import catalogue
+from analysis.present.catalogue import LANGS
+
+BRIEFING_STEM = "briefing"  # briefing/briefing_<lang>.html and .pdf
+# Figures of the briefing, in order of preference (names without `_<lang>.png`); then any other figure.
+FIGURE_PREFERENCE = ("02_waterfall", "02_counterfactual", "01_totals_stack")
+FIGURE_CAPTIONS = {
+    "02_waterfall": "pages.briefing.figure_waterfall",
+    "02_counterfactual": "pages.briefing.figure_counterfactual",
+    "01_totals_stack": "pages.briefing.figure_totals_stack",
+}
+# A 90-minute class: (notebook stem, minutes, catalogue id of what to do); "" is the wrap-up with the briefing.
+CLASS_PLAN = (
+    ("00_data_overview", 15, "pages.teaching.part_00"),
+    ("01_reproduce_2021", 15, "pages.teaching.part_01"),
+    ("02_growth_decomposition", 30, "pages.teaching.part_02"),
+    ("03_trend_models", 20, "pages.teaching.part_03"),
+    ("", 10, "pages.teaching.part_end"),
+)
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+PDF_TIMEOUT = 120  # seconds for Chromium to print one page
+INSTALL_HINT = "install Chromium (Debian/Ubuntu: sudo apt-get install chromium) and run make report again"
+
+STYLE = """
+@page { size: A4; margin: 12mm 14mm 14mm;
+  @bottom-center { content: counter(page) " / " counter(pages); font: 8pt system-ui, sans-serif; color: #444; } }
+html { background: #fff; }
+body { font: 9.6pt/1.36 system-ui, "DejaVu Sans", sans-serif; color: #1a1a1a; max-width: 182mm;
+  margin: 0 auto; padding: 6mm 4mm; }
+h1 { font-size: 16pt; line-height: 1.2; margin: 0 0 1.5mm; color: #123f5e; }
+h2 { font-size: 11pt; margin: 3.5mm 0 1mm; color: #123f5e; break-after: avoid; }
+h3 { font-size: 10pt; margin: 2.5mm 0 0.6mm; break-after: avoid; }
+h3 a { color: inherit; }
+p { margin: 0.8mm 0; }
+.hm-prov { font-size: 7.2pt; color: #444; overflow-wrap: anywhere; }
+.hm-prov code { font-size: 7pt; }
+.hm-intro { margin: 1.5mm 0 1mm; }
+.hm-key-findings { margin: 1mm 0 2mm; padding: 0.5mm 4mm 1.5mm; border-left: 4px solid #1f5f8b;
+  background: #eef4f9; }
+.hm-key-findings ul { margin: 0; padding-left: 4.5mm; }
+.hm-key-findings li { margin: 0.5mm 0; }
+.hm-group { break-inside: avoid; }
+.hm-figures { display: flex; flex-direction: column; align-items: center; gap: 2mm; }
+.hm-figure { margin: 0; text-align: center; break-inside: avoid; }
+.hm-figure img { height: 66mm; width: auto; max-width: 100%; }
+.hm-figure figcaption { font-size: 8.2pt; color: #333; }
+.hm-sources ul { margin: 0; padding-left: 4.5mm; font-size: 8pt; }
+.hm-sources li { margin: 0.3mm 0; overflow-wrap: anywhere; }
+.hm-limits { font-size: 8.8pt; }
+.hm-synthetic { margin: 0 0 2mm; padding: 1.5mm 3mm; border: 3px solid #c00000; background: #fff0f0;
+  color: #8b0000; font-weight: bold; text-align: center; }
+.hm-synthetic p { margin: 0; }
+@media print {
+  body { max-width: none; padding: 0; }
+  a { color: inherit; text-decoration: none; }
+  .hm-nav { display: none !important; }
+  .hm-key-findings, .hm-synthetic { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
+"""
+
+TEACHING_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 2rem;
+  color: #222; line-height: 1.45; }
+table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
+th, td { text-align: left; vertical-align: top; padding: 0.4rem 0.5rem; border-bottom: 1px solid #ccc; }
+th { background: #f0f0f0; }
+td.hm-min { text-align: right; white-space: nowrap; }
+@page { size: A4; margin: 15mm 14mm 17mm;
+  @bottom-center { content: counter(page) " / " counter(pages); font: 9pt system-ui, sans-serif; color: #444; } }
+@media print { .hm-nav { display: none !important; } tr { break-inside: avoid; } a { color: inherit; } }
+"""
+
+
+@dataclass(frozen=True)
+class PageFindings:
+    """The key findings of one briefing page, with what the two-page briefing says about the page."""
+
+    notebook: str  # file name of the notebook
+    title: str
+    href: str  # the page, relative to the briefing folder
+    findings: tuple[str, ...]
+    data_files: tuple[tuple[str, str], ...] = ()  # (path, sha256) of the data files the notebook read
+    synthetic: bool = False
+    built: str = ""
+
+
+@dataclass
+class Written:
+    """What :func:`write_handouts` wrote, and the one line to say about each PDF."""
+
+    pages: list[Path] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- reading the pages
+
+def page_findings(out_dir: Path, lang: str, notebooks: Sequence[Path]) -> list[PageFindings]:
+    """Return the key findings of the briefing pages `briefing/<stem>_<lang>.html` in `out_dir` of the given
+    notebooks, in name order (a page without findings is kept, with none)."""
+    from analysis.pipeline.report_html import key_findings, read_meta
+
+    names = {nb.name for nb in notebooks}
+    found = []
+    for page in sorted((out_dir / "briefing").glob(f"*_{lang}.html")):
+        text = page.read_text(encoding="utf-8")
+        meta = read_meta(text)
+        if meta.get("helsemeldinger:notebook") not in names or meta.get("helsemeldinger:lang") != lang:
+            continue
+        try:
+            files = tuple((str(p), str(s)) for p, s in json.loads(meta.get("helsemeldinger:data-files") or "[]"))
+        except (ValueError, TypeError):
+            files = ()
+        found.append(PageFindings(meta["helsemeldinger:notebook"], meta.get("title", page.stem), page.name,
+                                  tuple(key_findings(text)), files,
+                                  meta.get("helsemeldinger:synthetic") == "true", meta.get("helsemeldinger:built", "")))
+    return found
+
+
+def choose_figures(figures_dir: Path, lang: str, count: int = 2) -> list[Path]:
+    """Return up to `count` PNG figures of `lang` in `figures_dir`: those of :data:`FIGURE_PREFERENCE` that
+    exist, in that order, then any others in name order."""
+    if not figures_dir.is_dir():
+        return []
+    available = {p.name[: -len(f"_{lang}.png")]: p for p in figures_dir.glob(f"*_{lang}.png") if p.is_file()}
+    ordered = [available[n] for n in FIGURE_PREFERENCE if n in available]
+    ordered += [available[n] for n in sorted(available) if n not in FIGURE_PREFERENCE]
+    return ordered[:count]
+
+
+def _csv_source_ids(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if "source_id" not in (reader.fieldnames or []):
+            return []
+        return [row["source_id"].strip() for row in reader if (row.get("source_id") or "").strip()]
+
+
+def source_ids(files: Sequence[str], data: Path | None = None, sheet: str | None = None) -> list[str]:
+    """Return the distinct `source_id` values of the data files read (paths as the pages show them), in
+    first-seen order; a user's file `data` is read with :func:`analysis.data.load_data` (any accepted format)."""
+    from analysis.errors import DataError
+
+    ids: list[str] = []
+    for shown in files:
+        path = paths.resolve(shown).resolve()
+        if path == paths.SOURCES_CSV.resolve() or not path.is_file():
+            continue
+        try:
+            if data is not None and path == Path(data).resolve():
+                from analysis.data import load_data
+
+                frame = load_data(path, None, sheet or None)
+                found = [str(x) for x in frame["source_id"].dropna()] if "source_id" in frame else []
+            elif path.suffix.lower() == ".csv":
+                found = _csv_source_ids(path)
+            else:
+                found = []
+        except (DataError, OSError, UnicodeDecodeError, csv.Error):
+            found = []
+        ids += [x for x in dict.fromkeys(found) if x and x not in ids]
+    return ids
+
+
+def source_rows(ids: Sequence[str]) -> tuple[list[dict[str, str]], list[str]]:
+    """Return the rows of data/sources.csv named by `ids` (in the file's order) and the ids it does not have."""
+    with open(paths.SOURCES_CSV, encoding="utf-8-sig", newline="") as fh:
+        rows = [row for row in csv.DictReader(fh) if row.get("source_id") in set(ids)]
+    known = {row["source_id"] for row in rows}
+    return rows, [x for x in ids if x not in known]
+
+
+# ---------------------------------------------------------------- the two-page briefing
+
+def _png_data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def figure_caption(lang: str, figure: Path) -> str:
+    """Return the caption of a briefing figure: the catalogue's for the preferred ones, else its name."""
+    name = figure.name[: -len(f"_{lang}.png")] if figure.name.endswith(f"_{lang}.png") else figure.stem
+    msgid = FIGURE_CAPTIONS.get(name)
+    return catalogue.text(lang, msgid) if msgid else catalogue.text(lang, "pages.briefing.figure_other", name=name)
+
+
+def briefing_html(
+    lang: str,
+    groups: Sequence[PageFindings],
+    figures: Sequence[Path],
+    sources: Sequence[dict[str, str]],
+    *,
+    own_ids: Sequence[str] = (),
+    built: str = "",
+    commit: tuple[str | None, bool | None] = (None, None),
+    data_name: str = "",
+    synthetic: bool = False,
+) -> str:
+    """Return the two-page briefing in `lang` as one self-contained HTML page.
+
+    `groups` are the pages' key findings, `figures` PNG files to embed, `sources` rows of data/sources.csv and
+    `own_ids` source ids the file named that data/sources.csv does not have; `data_name` (a user's file) changes
+    the title and the paragraph on what the figures can say.
+    """
+    from analysis.pipeline.report_html import synthetic_banner
+
+    catalogue.check_lang(lang)
+    e = html.escape
+
+    def t(msgid: str, **values: object) -> str:
+        return catalogue.text(lang, msgid, **values)
+
+    title = t("pages.briefing.title_data", name=data_name) if data_name else t("pages.briefing.title")
+    sections = []
+    for g in groups:
+        items = "".join(f"<li>{e(f)}</li>" for f in g.findings) or f"<li>{e(t('pages.briefing.no_findings'))}</li>"
+        sections.append(f'<section class="hm-group"><h3><a href="{e(g.href)}">{e(g.title)}</a></h3>'
+                        f"<ul>{items}</ul></section>")
+    figs = "".join(
+        f'<figure class="hm-figure"><img src="{_png_data_uri(f)}" alt="{e(figure_caption(lang, f))}">'
+        f"<figcaption>{e(figure_caption(lang, f))}</figcaption></figure>" for f in figures)
+    items = [f"<li>{e(r.get('publisher', ''))}: <a href=\"{e(r.get('url', ''))}\">{e(r.get('title', ''))}</a> "
+             f"({e(r.get('published', ''))}) <code>{e(r['source_id'])}</code></li>" for r in sources]
+    sources_html = f"<ul>{''.join(items)}</ul>" if items else f"<p>{e(t('pages.briefing.no_sources'))}</p>"
+    if own_ids:
+        sources_html += (f"<p>{e(t('pages.briefing.own_sources'))}: "
+                         + ", ".join(f"<code>{e(x)}</code>" for x in own_ids) + "</p>")
+    limits = t("pages.briefing.limits_own", name=data_name) if data_name else t("pages.briefing.limits")
+    git, dirty = commit
+    commit_text = (f"<code>{e(git)}</code>" + (f" ({e(t('pages.briefing.dirty'))})" if dirty else "")
+                   if git else e(t("pages.briefing.no_commit")))
+    files = sorted({f for g in groups for f in g.data_files})
+    data_text = "; ".join(f"<code>{e(p)}</code> sha256 <code>{e(s)}</code>" for p, s in files) or e(
+        t("pages.briefing.published_data"))
+    prov = e(t("pages.briefing.provenance", built="\0", commit="\1")).replace(
+        "\0", f'<time datetime="{e(built)}">{e(built)}</time>').replace("\1", commit_text)
+    banner = synthetic_banner(lang) if synthetic else ""
+    return f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta name="description" content="{e(t('pages.briefing.intro'))}">
+<meta name="helsemeldinger:lang" content="{lang}">
+<meta name="helsemeldinger:audience" content="two-page-briefing">
+<meta name="helsemeldinger:built" content="{e(built)}">
+<meta name="helsemeldinger:synthetic" content="{'true' if synthetic else 'false'}">
+<title>{e(title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<main>
+{banner}<h1>{e(title)}</h1>
+<p class="hm-prov">{prov}: {data_text}</p>
+<p class="hm-intro">{e(t('pages.briefing.intro'))}</p>
+<section id="key-findings" class="hm-key-findings" lang="{lang}">
+{"".join(sections)}
+</section>
+<section class="hm-figures-block"><h2>{e(t('pages.briefing.figures'))}</h2>
+<div class="hm-figures">{figs}</div></section>
+<section class="hm-limits"><h2>{e(t('pages.briefing.limits_heading'))}</h2>
+<p>{e(limits)}</p></section>
+<section class="hm-sources"><h2>{e(t('pages.briefing.sources'))}</h2>
+{sources_html}</section>
+</main>
+</body>
+</html>
+"""
+
+
+# ---------------------------------------------------------------- printing to PDF
+
+def find_chromium() -> str | None:
+    """Return the Chromium (or Chrome) to print with: $HM_CHROMIUM when set (empty: none), else the first of
+    :data:`CHROMIUM_NAMES` on the PATH; None when there is none."""
+    if "HM_CHROMIUM" in os.environ:
+        return shutil.which(os.environ["HM_CHROMIUM"]) if os.environ["HM_CHROMIUM"] else None
+    return next((found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None)
+
+
+def _pdf_date(built: str) -> bytes | None:
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z", built)
+    return f"D:{''.join(m.groups())}+00'00'".encode() if m else None
+
+
+def print_pdf(page: Path, target: Path, chromium: str, built: str = "", timeout: int = PDF_TIMEOUT) -> Path:
+    """Print the HTML file `page` to the PDF `target` with headless `chromium` (a new empty profile, network
+    off); the PDF's dates are set to `built` so that the same page gives the same bytes. Raises RuntimeError
+    naming the page when Chromium fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hm-chromium-") as profile:
+        out = Path(profile) / "out.pdf"
+        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--no-first-run", "--no-pdf-header-footer", f"--user-data-dir={Path(profile) / 'profile'}",
+               f"--print-to-pdf={out}", page.resolve().as_uri()]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise RuntimeError(f"{page}: Chromium did not print it ({type(exc).__name__}: {exc})") from None
+        if not out.is_file() or not out.read_bytes().startswith(b"%PDF"):
+            last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+            raise RuntimeError(f"{page}: Chromium wrote no PDF ({last})")
+        pdf = out.read_bytes()
+        date = _pdf_date(built)
+        if date:  # same length as Chromium's own dates: the cross-reference offsets stay right
+            pdf = re.sub(rb"/(CreationDate|ModDate) \(D:\d{14}\+00'00'\)",
+                         lambda m: b"/" + m.group(1) + b" (" + date + b")", pdf)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    return target
+
+
+def pdf_pages(path: Path) -> int | None:
+    """Return the number of pages of a PDF, or None when pypdf (a dev dependency) is not installed."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        return None
+    return len(PdfReader(str(path)).pages)
+
+
+# ---------------------------------------------------------------- the teaching index
+
+def teaching_index_html(out_dir: Path, built: str = "") -> str | None:
+    """Return teaching/index.html for `out_dir`: the class plan, bilingual, with links to each notebook's
+    teaching and solutions pages found there; None when no notebook of the plan has a teaching page."""
+    e = html.escape
+    teaching = out_dir / "teaching"
+    rows, found = [], False
+    for stem, minutes, part in CLASS_PLAN:
+        links = []
+        for lang in LANGS:
+            if stem and (teaching / f"{stem}_{lang}.html").is_file():
+                found = True
+                sol = (teaching / "solutions" / f"{stem}_{lang}.html").is_file()
+                links.append(f'<a href="{stem}_{lang}.html">{e(catalogue.text(lang, "pages.teaching.teaching_link"))}'
+                             f" ({lang})</a>" + (f' · <a href="solutions/{stem}_{lang}.html">'
+                                                 f'{e(catalogue.text(lang, "pages.teaching.solutions_link"))}'
+                                                 f" ({lang})</a>" if sol else ""))
+            elif not stem and (out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html").is_file():
+                links.append(f'<a href="../briefing/{BRIEFING_STEM}_{lang}.html">'
+                             f'{e(catalogue.text(lang, "pages.teaching.briefing_link"))} ({lang})</a>')
+        what = "<br>".join(f'<span lang="{lang}">{e(catalogue.text(lang, part))}</span>' if i == 0 else
+                           f'<i lang="{lang}">{e(catalogue.text(lang, part))}</i>' for i, lang in enumerate(LANGS))
+        rows.append(f"<tr><td><code>{e(stem)}</code></td><td class=\"hm-min\">{minutes}</td><td>{what}</td>"
+                    f"<td>{'<br>'.join(links) or '–'}</td></tr>")
+    if not found:
+        return None
+    both = " / ".join
+
+    def b(msgid: str) -> str:
+        return e(both(catalogue.text(lang, msgid) for lang in LANGS))
+
+    intro = "<br>".join(f'<span lang="{lang}">{e(catalogue.text(lang, "pages.teaching.intro"))}</span>' if i == 0
+                        else f'<i lang="{lang}">{e(catalogue.text(lang, "pages.teaching.intro"))}</i>'
+                        for i, lang in enumerate(LANGS))
+    cols = "".join(f"<th>{b(f'pages.teaching.col_{c}')}</th>" for c in ("part", "minutes", "what", "pages"))
+    total = sum(m for _, m, _ in CLASS_PLAN)
+    return f"""<!DOCTYPE html>
+<html lang="{LANGS[0]}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta name="helsemeldinger:audience" content="teaching-index">
+<meta name="helsemeldinger:built" content="{e(built)}">
+<title>helsemeldinger: {b('pages.teaching.title')}</title>
+<style>{TEACHING_STYLE}</style>
+</head>
+<body>
+<main>
+<p class="hm-nav"><a href="../index.html">← {b('pages.teaching.back')}</a></p>
+<h1>{b('pages.teaching.title')}</h1>
+<p>{intro}</p>
+<h2>{b('pages.teaching.order')}</h2>
+<table>
+<thead><tr>{cols}</tr></thead>
+<tbody>
+{"".join(rows)}
+<tr><td></td><td class="hm-min"><strong>{total}</strong></td><td></td><td></td></tr>
+</tbody>
+</table>
+</main>
+</body>
+</html>
+"""
+
+
+# ---------------------------------------------------------------- writing
+
+def write_handouts(
+    out_dir: Path,
+    notebooks: Sequence[Path],
+    built: str,
+    commit: tuple[str | None, bool | None],
+    data: Path | None = None,
+    synthetic: bool = False,
+    sheet: str | None = None,
+    langs: Sequence[str] = LANGS,
+    pdf: bool = True,
+) -> Written:
+    """Write the two-page briefing of each language in `langs` whose pages in `out_dir` have key findings
+    (HTML, and PDF when Chromium is found and `pdf`), and the teaching index; return what was written."""
+    from analysis.pipeline.report_html import write_atomic
+
+    done = Written()
+    chromium = find_chromium() if pdf else None
+    for lang in langs:
+        groups = page_findings(out_dir, lang, notebooks)
+        html_path = out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html"
+        pdf_path = html_path.with_suffix(".pdf")
+        if not any(g.findings for g in groups):  # nothing to brief on: an old briefing would be stale
+            for old in (html_path, pdf_path):
+                old.unlink(missing_ok=True)
+            continue
+        files = sorted({p for g in groups for p, _ in g.data_files})
+        rows, unknown = source_rows(source_ids(files, data, sheet))
+        page = briefing_html(lang, groups, choose_figures(out_dir / "figures", lang), rows,
+                             own_ids=unknown if data is not None else (), built=built, commit=commit,
+                             data_name=data.name if data is not None else "",
+                             synthetic=synthetic or any(g.synthetic for g in groups))
+        unchanged = html_path.is_file() and html_path.read_text(encoding="utf-8") == page
+        target = html_path if unchanged else write_atomic(html_path, page)
+        done.pages.append(target)
+        if not pdf:
+            continue
+        if unchanged and pdf_path.is_file() and pdf_path.stat().st_mtime >= html_path.stat().st_mtime:
+            done.pdfs.append(pdf_path)  # printed from this very page before: not printed again
+            done.notes.append(f"{pdf_path.name}: up to date")
+            continue
+        if chromium is None:
+            pdf_path.unlink(missing_ok=True)  # it would no longer match the page
+            done.notes.append(f"{pdf_path.name} not written: no Chromium found; {INSTALL_HINT}")
+            continue
+        try:
+            print_pdf(target, pdf_path, chromium, built)
+        except RuntimeError as exc:
+            pdf_path.unlink(missing_ok=True)
+            done.notes.append(f"{pdf_path.name} not written: {exc}")
+            continue
+        done.pdfs.append(pdf_path)
+        count = pdf_pages(pdf_path)
+        done.notes.append(f"{pdf_path.name}: " + (f"{count} page(s) A4" if count is not None else "written"))
+    index = teaching_index_html(out_dir, built)
+    if index is not None:
+        done.pages.append(write_atomic(out_dir / "teaching" / "index.html", index))
+    return done
