@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv, install the package and its dependencies, register the Jupyter kernel
 
-report: setup ## render every notebook into reports/ (DATA=path/to/series.csv for your own data, SHEET=name for a workbook's sheet, ARGS="-p start=2019" for parameters)
+report: setup ## render every notebook into reports/, with the two-page briefing (its PDF needs Chromium) and the teaching pages (DATA=path/to/series.csv for your own data, SHEET=name for a workbook's sheet, ARGS="-p start=2019" for parameters)
 	$(PY) -m analysis.pipeline --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)") $(if $(SHEET),--sheet "$(SHEET)") $(ARGS)
 
 .PHONY: check-browser example

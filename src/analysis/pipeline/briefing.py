@@ -436,6 +436,7 @@ def write_handouts(
 
     done = Written()
     chromium = find_chromium() if pdf else None
+    missing: list[str] = []  # PDFs not printed for want of Chromium: said in one line
     for lang in langs:
         groups = page_findings(out_dir, lang, notebooks)
         html_path = out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html"
@@ -461,7 +462,7 @@ def write_handouts(
             continue
         if chromium is None:
             pdf_path.unlink(missing_ok=True)  # it would no longer match the page
-            done.notes.append(f"{pdf_path.name} not written: no Chromium found; {INSTALL_HINT}")
+            missing.append(pdf_path.name)
             continue
         try:
             print_pdf(target, pdf_path, chromium, built)
@@ -472,6 +473,8 @@ def write_handouts(
         done.pdfs.append(pdf_path)
         count = pdf_pages(pdf_path)
         done.notes.append(f"{pdf_path.name}: " + (f"{count} page(s) A4" if count is not None else "written"))
+    if missing:
+        done.notes.append(f"{', '.join(missing)} not written: no Chromium found; {INSTALL_HINT}")
     index = teaching_index_html(out_dir, built)
     if index is not None:
         done.pages.append(write_atomic(out_dir / "teaching" / "index.html", index))
