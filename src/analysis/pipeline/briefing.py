@@ -248,8 +248,9 @@ def briefing_html(
     figs = "".join(
         f'<figure class="hm-figure"><img src="{_png_data_uri(f)}" alt="{e(figure_caption(lang, f))}">'
         f"<figcaption>{e(figure_caption(lang, f))}</figcaption></figure>" for f in figures)
-    items = [f"<li>{e(r.get('publisher', ''))}: <a href=\"{e(r.get('url', ''))}\">{e(r.get('title', ''))}</a> "
-             f"({e(r.get('published', ''))}) <code>{e(r['source_id'])}</code></li>" for r in sources]
+    items = [f"<li>{e(r.get('publisher', ''))}, {e(r.get('published', ''))}: "
+             f"<a href=\"{e(r.get('url', ''))}\">{e(r.get('title', ''))}</a> <code>{e(r['source_id'])}</code></li>"
+             for r in sources]
     sources_html = f"<ul>{''.join(items)}</ul>" if items else f"<p>{e(t('pages.briefing.no_sources'))}</p>"
     if own_ids:
         sources_html += (f"<p>{e(t('pages.briefing.own_sources'))}: "
@@ -356,6 +357,8 @@ def pdf_pages(path: Path) -> int | None:
 def teaching_index_html(out_dir: Path, built: str = "") -> str | None:
     """Return teaching/index.html for `out_dir`: the class plan, bilingual, with links to each notebook's
     teaching and solutions pages found there; None when no notebook of the plan has a teaching page."""
+    from analysis.pipeline.report_html import inline_html
+
     e = html.escape
     teaching = out_dir / "teaching"
     rows, found = [], False
@@ -372,8 +375,9 @@ def teaching_index_html(out_dir: Path, built: str = "") -> str | None:
             elif not stem and (out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html").is_file():
                 links.append(f'<a href="../briefing/{BRIEFING_STEM}_{lang}.html">'
                              f'{e(catalogue.text(lang, "pages.teaching.briefing_link"))} ({lang})</a>')
-        what = "<br>".join(f'<span lang="{lang}">{e(catalogue.text(lang, part))}</span>' if i == 0 else
-                           f'<i lang="{lang}">{e(catalogue.text(lang, part))}</i>' for i, lang in enumerate(LANGS))
+        what = "<br>".join(f'<span lang="{lang}">{inline_html(catalogue.text(lang, part))}</span>' if i == 0 else
+                           f'<i lang="{lang}">{inline_html(catalogue.text(lang, part))}</i>'
+                           for i, lang in enumerate(LANGS))
         rows.append(f"<tr><td><code>{e(stem)}</code></td><td class=\"hm-min\">{minutes}</td><td>{what}</td>"
                     f"<td>{'<br>'.join(links) or '–'}</td></tr>")
     if not found:
