@@ -1,7 +1,23 @@
-"""Shared test fixtures: executing notebooks through papermill with the project's kernel."""
+"""Shared test fixtures: each notebook execution the suite needs, run once per test run.
+
+- `published_build`: ONE pipeline run (``reports.run --jobs 2``) of every notebook on the published figures,
+  with the default parameters, into a temporary folder: the executed notebooks, the pages, the exports.
+- `executed(stem, lang, data=..., **parameters)`: any other execution (a user's series, other parameters),
+  memoised: each distinct call runs its notebook once.
+
+Both are computed once across pytest-xdist workers (a file lock in the run's shared temporary folder, the
+pattern the xdist documentation gives) and work the same without xdist.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -13,6 +29,10 @@ LANGS = ("nb", "en")
 # Every notebook file: each notebook is kept once per language, notebooks/<lang>/<stem>.ipynb.
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*/*.ipynb"))
 STEMS = sorted({p.stem for p in NOTEBOOKS})
+# The published build's fixed facts (the pages carry them): a build time and a commit, so that a later build of
+# the same notebooks (tests/test_reports.py, serial against parallel) can be compared with it byte for byte.
+BUILD_EPOCH = "1700000000"  # SOURCE_DATE_EPOCH: 2023-11-14T22:13:20Z
+BUILD_COMMIT = ("f" * 40, False)
 
 
 def notebook_file(name: str, lang: str = "nb") -> Path:
@@ -55,9 +75,161 @@ def image_count(nb: nbformat.NotebookNode) -> int:
     )
 
 
+def errors(nb: nbformat.NotebookNode) -> list:
+    """The error outputs of an executed notebook."""
+    return [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+# ---------------------------------------------------------------- computed once per test run, across workers
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need executed notebooks run first (the published build, then the other executions and
+    notebook-marked tests), so that no long kernel run is left for the end while the other worker idles."""
+    def rank(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        if "published_build" in names:
+            return 0
+        return 1 if "executed" in names or item.get_closest_marker("notebook") else 2
+
+    items.sort(key=rank)  # stable: the collection order within each rank
+
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this test run shares (the run's base temporary folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def once(root: Path, key: str, make: Callable[[Path], None]) -> Path:
+    """Return root/key, made by `make(folder)` once per test run by whichever worker asks first (the others
+    wait on a file lock). A failure is kept: later callers get its message instead of a second attempt."""
+    from filelock import FileLock
+
+    root.mkdir(parents=True, exist_ok=True)
+    folder, failed = root / key, root / f"{key}.failed"
+    with FileLock(str(root / f"{key}.lock")):
+        if failed.exists():
+            pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            try:
+                make(folder)
+            except Exception as exc:
+                failed.write_text(f"{key} (made once for the test run) failed: {type(exc).__name__}: {exc}",
+                                  encoding="utf-8")
+                raise
+            (folder / ".done").touch()
+    return folder
+
+
+def pipeline_run(root: Path, *args: str) -> int:
+    """reports.run into root/out and root/build with BUILD_EPOCH and BUILD_COMMIT; its printed output is kept
+    in root/log.txt. Return the exit code."""
+    from analysis.pipeline import provenance, reports
+
+    root.mkdir(parents=True, exist_ok=True)
+    with (pytest.MonkeyPatch.context() as mp, open(root / "log.txt", "a", encoding="utf-8") as log,
+          contextlib.redirect_stdout(log), contextlib.redirect_stderr(log)):
+        mp.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
+        mp.setattr(provenance, "git_commit", lambda root=None: BUILD_COMMIT)
+        return reports.run([*args, "--out", str(root / "out"), "--build", str(root / "build")])
+
+
+@dataclass(frozen=True)
+class Build:
+    """One pipeline run: root/out (pages, figures/, tables/, index.html), root/build/<lang>/<stem>.ipynb
+    (the executed notebooks, the pipeline's audit cells first and last), root/log.txt, the exit code."""
+
+    root: Path
+    exit_code: int
+
+    @property
+    def out(self) -> Path:
+        """The reports folder (--out)."""
+        return self.root / "out"
+
+    @property
+    def log(self) -> str:
+        """What the run printed (stdout and stderr)."""
+        return (self.root / "log.txt").read_text(encoding="utf-8")
+
+    def executed(self, stem: str, lang: str = "nb") -> nbformat.NotebookNode:
+        """The executed notebook as the pipeline kept it (a fresh copy: a test may change it)."""
+        path = self.root / "build" / lang / f"{stem}.ipynb"
+        if not path.exists():
+            pytest.fail(f"{stem} ({lang}) was not executed by the build; its log:\n{self.log}", pytrace=False)
+        return nbformat.read(path, as_version=4)
+
+    def notebook(self, stem: str, lang: str = "nb") -> nbformat.NotebookNode:
+        """The executed notebook without the pipeline's audit cells: the notebook's own cells and outputs."""
+        from analysis.pipeline.provenance import PROVENANCE_TAG
+
+        nb = self.executed(stem, lang)
+        nb.cells = [c for c in nb.cells if PROVENANCE_TAG not in c.get("metadata", {}).get("tags", [])]
+        return nb
+
+    def written(self, stem: str, lang: str = "nb") -> list[Path]:
+        """The files the kernel of `stem` in `lang` wrote (figures, tables), as its audit cell reported them."""
+        from analysis.pipeline.render import audit
+
+        return sorted(Path(p) for p in audit(self.executed(stem, lang)).written)
+
+
+@pytest.fixture(scope="session")
+def published_build(tmp_path_factory) -> Build:
+    """Every notebook, both languages, on the published figures with default parameters: one pipeline run
+    (`--jobs 2`) per test run, shared by every test that inspects a default execution or its exports."""
+    def make(folder: Path) -> None:
+        (folder / "exit_code").write_text(str(pipeline_run(folder, "--jobs", "2")), encoding="utf-8")
+
+    root = once(shared_dir(tmp_path_factory), "published_build", make)
+    return Build(root, int((root / "exit_code").read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One memoised execution: the executed notebook, the data file it was given, its export folder."""
+
+    nb: nbformat.NotebookNode
+    data_path: Path | None
+    export_dir: Path | None
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory) -> Callable[..., Execution]:
+    """Call as executed(stem, lang="nb", data=(file name, text) or None, export=False, **parameters): the
+    notebook run through papermill once per distinct call in the test run. `data` is written to a file of that
+    name, given as data_path; `export=True` gives an export_dir. Returns an Execution (a fresh notebook copy)."""
+    root = shared_dir(tmp_path_factory) / "executed"
+
+    def run(stem: str, lang: str = "nb", data: tuple[str, str] | None = None, export: bool = False,
+            **parameters: object) -> Execution:
+        spec = json.dumps([stem, lang, data, export, parameters], sort_keys=True, default=str)
+        key = f"{stem}_{lang}_{hashlib.sha256(spec.encode()).hexdigest()[:12]}"
+        folder = root / key
+        data_path = folder / "data" / data[0] if data else None
+        export_dir = folder / "out" if export else None
+
+        def make(folder: Path) -> None:
+            given = dict(parameters, lang=lang)
+            if data_path is not None:
+                data_path.parent.mkdir()
+                data_path.write_text(data[1], encoding="utf-8")
+                given["data_path"] = str(data_path)
+            if export_dir is not None:
+                given["export_dir"] = str(export_dir)
+            execute_notebook(stem, folder, **given)
+
+        once(root, key, make)
+        return Execution(nbformat.read(folder / f"{stem}_{lang}.ipynb", as_version=4), data_path, export_dir)
+
+    return run
+
+
 @pytest.fixture
 def run_notebook(tmp_path):
-    """Fixture: call with a notebook name and parameters; returns the executed notebook."""
+    """Fixture: call with a notebook name and parameters; returns the executed notebook (run for this test
+    only: prefer `published_build` or `executed`, which run each execution once per test run)."""
     def _run(name: str, **parameters: object) -> nbformat.NotebookNode:
         return execute_notebook(name, tmp_path, **parameters)
     return _run

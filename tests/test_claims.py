@@ -535,8 +535,8 @@ def test_conflicts_note_names_every_set():
 
 
 @pytest.mark.notebook
-def test_notebook_default_nb(run_notebook):
-    nb = run_notebook("01_reproduce_2021")
+def test_notebook_default_nb(published_build):
+    nb = published_build.notebook("01_reproduce_2021", "nb")
     text = outputs_text(nb)
     assert image_count(nb) == 3
     assert "Alle 22 utsagn" in text
@@ -557,8 +557,8 @@ def test_notebook_default_nb(run_notebook):
 
 
 @pytest.mark.notebook
-def test_notebook_english_and_exports(run_notebook, tmp_path):
-    nb = run_notebook("01_reproduce_2021", lang="en", export_dir=str(tmp_path / "out"))
+def test_notebook_english_and_exports(published_build):
+    nb = published_build.notebook("01_reproduce_2021", "en")
     text = outputs_text(nb)
     assert image_count(nb) == 3
     assert "All 22 statements on the page agree" in text
@@ -567,17 +567,19 @@ def test_notebook_english_and_exports(run_notebook, tmp_path):
     assert f"({3.35 - 3.35 / 1.82:.4f}, {0.83 * 1.85:.4f})" in text
     assert "about 5 → over 63 million, up 58" in text
     assert "face_value" in text and "plo_fastlege_kommune_growth" in text
-    figures = sorted(p.name for p in (tmp_path / "out" / "figures").glob("*.png"))
+    # the build gave export_dir = its reports folder: what this kernel wrote there (its audit cell's list)
+    written = published_build.written("01_reproduce_2021", "en")
+    figures = sorted(p.name for p in written if p.parent == published_build.out / "figures" and p.suffix == ".png")
     assert figures == ["01_changes_en.png", "01_plo_flows_en.png", "01_totals_stack_en.png"]
-    assert (tmp_path / "out" / "tables" / "01_claims_check_en.csv").exists()
+    assert published_build.out / "tables" / "01_claims_check_en.csv" in written
+    assert (published_build.out / "tables" / "01_claims_check_en.csv").exists()
 
 
 @pytest.mark.notebook
-def test_notebook_on_a_user_series_skips_the_claims(run_notebook, tmp_path):
-    p = tmp_path / "synthetic_series.csv"  # synthetic test data
-    p.write_text("period,measure,sender,receiver,value\n2019,total,all,all,201000000\n"
-                 "2020,total,all,all,193000000\n", encoding="utf-8")
-    nb = run_notebook("01_reproduce_2021", data_path=str(p), lang="en")
+def test_notebook_on_a_user_series_skips_the_claims(executed):
+    series = ("period,measure,sender,receiver,value\n2019,total,all,all,201000000\n"  # synthetic test data
+              "2020,total,all,all,193000000\n")
+    nb = executed("01_reproduce_2021", "en", data=("synthetic_series.csv", series)).nb
     text = outputs_text(nb)
     assert "does not apply to this file" in text
     assert "Skipped" in text
@@ -589,12 +591,10 @@ def test_notebook_on_a_user_series_skips_the_claims(run_notebook, tmp_path):
 
 
 @pytest.mark.notebook
-def test_notebook_on_contradictory_claims_names_them(run_notebook, tmp_path):
+def test_notebook_on_contradictory_claims_names_them(executed):
     frame = pd.read_csv(paths.PUBLISHED_CSV, dtype=str, keep_default_na=False)
     frame.loc[frame["figure_id"] == "sysvak_change", "value"] = "50"  # deliberately contradictory (synthetic)
-    p = tmp_path / "contradictory_published.csv"
-    frame.to_csv(p, index=False)
-    nb = run_notebook("01_reproduce_2021", data_path=str(p), lang="en")
+    nb = executed("01_reproduce_2021", "en", data=("contradictory_published.csv", frame.to_csv(index=False))).nb
     text = outputs_text(nb)
     assert "contradict each other" in text
     assert "sysvak_2020, sysvak_2021, sysvak_change" in text

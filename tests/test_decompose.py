@@ -482,8 +482,8 @@ def test_notebook_title_is_true_for_both_kinds_of_data(lang):
 
 
 @pytest.mark.notebook
-def test_notebook_default(run_notebook):
-    nb = run_notebook("02_growth_decomposition")
+def test_notebook_default(published_build):
+    nb = published_build.notebook("02_growth_decomposition", "nb")
     text = outputs_text(nb)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert image_count(nb) >= 3  # waterfall, pp chart, counterfactual
@@ -499,8 +499,8 @@ def test_notebook_default(run_notebook):
 
 
 @pytest.mark.notebook
-def test_notebook_en_with_reverse_flow(run_notebook):
-    nb = run_notebook("02_growth_decomposition", lang="en", include_reverse_helseboka=True)
+def test_notebook_en_with_reverse_flow(executed):
+    nb = executed("02_growth_decomposition", "en", include_reverse_helseboka=True).nb
     text = outputs_text(nb)
     assert image_count(nb) >= 3
     assert "GP ↔ municipality" in text
@@ -508,10 +508,12 @@ def test_notebook_en_with_reverse_flow(run_notebook):
 
 
 @pytest.mark.notebook
-def test_notebook_on_synthetic_series(run_notebook, tmp_path):
-    path = tmp_path / "synthetic_series.csv"
-    raw = _synthetic_series(path).set_index(["period", "measure"])["value"]
-    nb = run_notebook("02_growth_decomposition", data_path=str(path), start=2019, end=2020, lang="en")
+def test_notebook_on_synthetic_series(executed, tmp_path):
+    made = tmp_path / "synthetic_series.csv"
+    raw = _synthetic_series(made).set_index(["period", "measure"])["value"]
+    run = executed("02_growth_decomposition", "en", data=(made.name, made.read_text(encoding="utf-8")), start=2019,
+                   end=2020)
+    nb, path = run.nb, run.data_path
     text = outputs_text(nb)
     assert image_count(nb) >= 3
     change = raw.loc["2020"].sum() - raw.loc["2019"].sum()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from analysis import paths
-from conftest import LANGS, NOTEBOOKS, STEMS, image_count, notebook_file
+from conftest import LANGS, NOTEBOOKS, STEMS, errors, image_count, notebook_file
 
 ids = [f"{p.parent.name}/{p.stem}" for p in NOTEBOOKS]
 CODE_LINES = 8  # a code cell a student reads: at most this many lines of code (blank lines and comments aside)
@@ -118,8 +118,7 @@ def test_languages_share_cell_tags(stem):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_notebook_runs_on_default_data(path, run_notebook):
-    nb = run_notebook(path.stem, lang=path.parent.name)
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
+def test_notebook_runs_on_default_data(path, published_build):
+    nb = published_build.notebook(path.stem, path.parent.name)
+    assert not errors(nb)
     assert image_count(nb) >= 1, "every report shows at least one figure"

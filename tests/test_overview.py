@@ -18,8 +18,8 @@ def page_text(nb, published: bool) -> str:
 
 
 @pytest.mark.notebook
-def test_data_overview_shows_published_figures(run_notebook):
-    nb = run_notebook("00_data_overview", lang="en")
+def test_data_overview_shows_published_figures(published_build):
+    nb = published_build.notebook("00_data_overview", "en")
     text = outputs_text(nb)
     for phrase in ("over 63 millioner", "nesten 3,4 millioner", "rundt 200 millioner", "(63, 64)", "[3.35, 3.4)"):
         assert phrase in text
@@ -34,8 +34,8 @@ def test_data_overview_shows_published_figures(run_notebook):
 
 
 @pytest.mark.notebook
-def test_data_overview_in_norwegian_with_whole_sources(run_notebook, tmp_path):
-    nb = run_notebook("00_data_overview", export_dir=str(tmp_path / "out"))
+def test_data_overview_in_norwegian_with_whole_sources(published_build):
+    nb = published_build.notebook("00_data_overview", "nb")
     text = outputs_text(nb)
     # headers and values in Norwegian, decimal commas, intervals with their brackets
     for phrase in ("Forbehold", "Intervall", "millioner meldinger", "nesten", "[23,45; 23,55)", "(63; 64)",
@@ -49,7 +49,9 @@ def test_data_overview_in_norwegian_with_whole_sources(run_notebook, tmp_path):
     assert html.escape(src["title"]) in text
     assert "…" not in text
     # the export keeps the machine-readable table: English codes, decimal points, closedness
-    table = pd.read_csv(tmp_path / "out" / "tables" / "00_figures_nb.csv")
+    exported = published_build.out / "tables" / "00_figures_nb.csv"  # the build's export_dir is its reports folder
+    assert exported in published_build.written("00_data_overview", "nb")
+    table = pd.read_csv(exported)
     row = table.set_index("figure_id").loc["frikort_egenandel_2020"]
     assert (row["qualifier"], row["low"], row["high"], row["low_closed"], row["high_closed"]) == (
         "exact", 23.45, 23.55, True, False)
@@ -57,13 +59,12 @@ def test_data_overview_in_norwegian_with_whole_sources(run_notebook, tmp_path):
 
 
 @pytest.mark.notebook
-def test_data_overview_on_a_user_series_says_nothing_about_the_page(run_notebook, tmp_path):
-    p = tmp_path / "synthetic_series.csv"  # synthetic test data, written by hand
-    p.write_text("period,measure,sender,receiver,value,source_id\n"
-                 "2019,total,all,all,201000000,synthetic_test\n2020,total,all,all,193000000,synthetic_test\n"
-                 "2019,sysvak,all,all,4000000,synthetic_test\n2020,sysvak,all,all,5000000,synthetic_test\n",
-                 encoding="utf-8")
-    nb = run_notebook("00_data_overview", data_path=str(p), lang="en")
+def test_data_overview_on_a_user_series_says_nothing_about_the_page(executed):
+    series = ("period,measure,sender,receiver,value,source_id\n"  # synthetic test data, written by hand
+              "2019,total,all,all,201000000,synthetic_test\n2020,total,all,all,193000000,synthetic_test\n"
+              "2019,sysvak,all,all,4000000,synthetic_test\n2020,sysvak,all,all,5000000,synthetic_test\n")
+    run = executed("00_data_overview", "en", data=("synthetic_series.csv", series))
+    nb, p = run.nb, run.data_path
     text = page_text(nb, published=False)  # what the page of this run shows (outputs and markdown)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert image_count(nb) == 1

@@ -412,8 +412,9 @@ def test_notebook_text_is_true_for_both_kinds_of_data():
                    for c in nb.cells if c.source.startswith("if published:"))
 
 
-def test_notebook_on_published_data(run_notebook):
-    nb = run_notebook("03_trend_models")
+@pytest.mark.notebook
+def test_notebook_on_published_data(published_build):
+    nb = published_build.notebook("03_trend_models", "nb")
     text = outputs_text(nb)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert image_count(nb) >= 2
@@ -434,8 +435,9 @@ def test_notebook_on_published_data(run_notebook):
     assert "avledet av publiserte tall" in text and "SYSVAK og svarrapporter" in text
 
 
-def test_notebook_in_english(run_notebook):
-    nb = run_notebook("03_trend_models", lang="en")
+@pytest.mark.notebook
+def test_notebook_in_english(published_build):
+    nb = published_build.notebook("03_trend_models", "en")
     text = outputs_text(nb)
     assert "converted (assumption:" in text and "84.0 [73.5–94.5]" in text
     # SYSVAK 58 + result reports 21 = 79 million, the pandemic drivers' printed change.
@@ -448,16 +450,16 @@ def test_notebook_in_english(run_notebook):
     assert "derived from published figures" in text
 
 
-def test_notebook_on_a_synthetic_full_series(run_notebook, tmp_path):
+@pytest.mark.notebook
+def test_notebook_on_a_synthetic_full_series(executed):
     rng = np.random.default_rng(2024)
     years = np.arange(2010, 2022)
     y = np.round(200e6 / (1 + np.exp(-0.9 * (years - 2012.0))) + rng.normal(0, 3e6, 12))
     y[-2:] = [193e6, 284e6]
-    path = tmp_path / "synthetic_total.csv"
-    pd.DataFrame({"period": years, "measure": "total", "sender": "all", "receiver": "all", "value": y,
-                  "source_id": "synthetic_test_series"}).to_csv(path, index=False)
-    nb = run_notebook("03_trend_models", data_path=str(path), lang="en", baseline_start=2010, baseline_end=2019,
-                      target_periods=[2020, 2021], n_boot=60)
+    series = pd.DataFrame({"period": years, "measure": "total", "sender": "all", "receiver": "all", "value": y,
+                           "source_id": "synthetic_test_series"}).to_csv(index=False)
+    nb = executed("03_trend_models", "en", data=("synthetic_total.csv", series), baseline_start=2010,
+                  baseline_end=2019, target_periods=[2020, 2021], n_boot=60).nb
     text = outputs_text(nb)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert "synthetic_test_series" in text  # the reader sees the data are synthetic
