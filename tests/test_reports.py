@@ -1,7 +1,8 @@
 """The report pipeline: self-contained HTML for two audiences and two languages, provenance, index, errors.
 
 Most tests run small notebooks written into tmp_path (so the real reports/ is never touched); one builds
-notebook 00 end to end, twice (serial and --jobs 2), for determinism and parallel equality.
+notebook 00 end to end serially and compares it with the suite's published build (every notebook, --jobs 2),
+for determinism and parallel equality.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from analysis import paths
 from analysis.errors import DataError
 from analysis.pipeline import provenance, render, report_html, reports
+from conftest import pipeline_run
 
 PARAMS = 'data_path = ""\nlang = "nb"\nexport_dir = ""'
 
@@ -261,6 +263,7 @@ def test_list_shows_parameters_with_defaults(tmp_path, capsys):
 
 # ---------------------------------------------------------------- batches of small notebooks
 
+@pytest.mark.notebook
 def test_batch_writes_both_audiences_languages_index_and_footer(tmp_path, capsys):
     nbdir = tmp_path / "notebooks"
     ok_notebook(nbdir)
@@ -307,6 +310,7 @@ def test_batch_writes_both_audiences_languages_index_and_footer(tmp_path, capsys
     assert "[3/3]" in progress and "Summary: 3 rendered, 0 failed" in progress
 
 
+@pytest.mark.notebook
 def test_failing_notebook_keeps_previous_html_and_batch_exits_nonzero(tmp_path, capsys):
     nbdir = tmp_path / "notebooks"
     ok_notebook(nbdir)
@@ -336,20 +340,19 @@ def test_failing_notebook_keeps_previous_html_and_batch_exits_nonzero(tmp_path, 
 # ---------------------------------------------------------------- notebook 00 end to end
 
 @pytest.mark.notebook
-def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    # others may commit between the two builds: the footer's commit is fixed here, tested on its own below
-    monkeypatch.setattr(provenance, "git_commit", lambda root=None: ("f" * 40, False))
-    builds = {}
-    for jobs in ("1", "2"):
-        root = tmp_path / f"jobs{jobs}"
-        assert reports.run(["--only", "00_data_overview", "--jobs", jobs, "--out", str(root / "out"),
-                            "--build", str(root / "build")]) == 0
-        builds[jobs] = root / "out"
-    serial, parallel = builds["1"], builds["2"]
+def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, published_build):
+    """Notebook 00 built alone and serially (--jobs 1) against the published build (every notebook, --jobs 2,
+    so 00's kernels ran beside others): the same files, byte for byte. Both builds fix the time
+    (SOURCE_DATE_EPOCH) and the footer's commit (others may commit between them; git_commit is tested on its
+    own above), see conftest.pipeline_run."""
+    assert published_build.exit_code == 0, published_build.log
+    assert pipeline_run(tmp_path, "--only", "00_data_overview", "--jobs", "1") == 0, (tmp_path / "log.txt").read_text()
+    serial, parallel = tmp_path / "out", published_build.out
+    shared = ("index.html", reports.STATE_FILE)  # about every notebook of a build, compared below
 
     files = sorted(p.relative_to(serial).as_posix() for p in serial.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(parallel).as_posix() for p in parallel.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(parallel).as_posix() for p in parallel.rglob("*") if p.is_file() and (
+        p.name.startswith("00_") or p.relative_to(parallel).as_posix() in shared))
     for lang in ("nb", "en"):
         for name in (f"tables/00_figures_{lang}.csv", f"figures/00_categories_{lang}.png",
                      f"figures/00_categories_{lang}.svg", f"figures/00_plo_flows_{lang}.png",
@@ -357,10 +360,19 @@ def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, monkeypa
             assert name in files
     # Tables and figures: byte for byte. Pages: identical once the output folder's own path is replaced.
     for name in files:
+        if name in shared:
+            continue
         a, b = (serial / name).read_bytes(), (parallel / name).read_bytes()
         if name.endswith(".html"):
             a, b = a.replace(str(serial).encode(), b"OUT"), b.replace(str(parallel).encode(), b"OUT")
         assert a == b, name
+    # the index of the build of 00 alone: each of its rows (00's reports, figures, tables) is in the other's
+    rows = re.findall(r"<tr>.*?</tr>", (serial / "index.html").read_text(encoding="utf-8"), re.DOTALL)
+    assert len([r for r in rows if "00_data_overview_" in r]) == 2
+    parallel_index = (parallel / "index.html").read_text(encoding="utf-8")
+    for row in rows:
+        assert row in parallel_index, row
+    assert (serial / reports.STATE_FILE).read_bytes() == (parallel / reports.STATE_FILE).read_bytes()
 
     published = paths.PUBLISHED_CSV.read_bytes()
     for name in files:
@@ -524,6 +536,7 @@ def test_banner_on_synthetic_pages_only():
         assert "hm-synthetic" not in plain[plain.index("<main>"):] and words not in plain
 
 
+@pytest.mark.notebook
 def test_user_data_gets_its_own_folder_and_stale_outputs_are_removed(tmp_path, monkeypatch, capsys):
     """The reviewer's case: a synthetic run, then a published run, in one folder; then --data in its own."""
     top = tmp_path / "reports"
@@ -587,6 +600,7 @@ def test_user_data_gets_its_own_folder_and_stale_outputs_are_removed(tmp_path, m
     assert 'href="briefing/10_export_nb.html"' in top_index  # still the published reports' index
 
 
+@pytest.mark.notebook
 def test_stale_removal_spares_failed_notebooks_and_shared_numbers(tmp_path, capsys):
     nbdir = tmp_path / "notebooks"
     ok_notebook(nbdir)
@@ -714,6 +728,7 @@ def test_plan_gives_one_task_per_language_file(tmp_path):
     assert reports.list_parameters(reports.discover(["10_pair"], nbdir)).splitlines()[0] == "10_pair (nb, en)"
 
 
+@pytest.mark.notebook
 def test_lang_en_renders_only_the_english_file(tmp_path, capsys):
     nbdir = tmp_path / "notebooks"
     language_pair(nbdir)
@@ -730,6 +745,7 @@ def test_lang_en_renders_only_the_english_file(tmp_path, capsys):
     assert "Summary: 1 rendered, 0 failed" in capsys.readouterr().out
 
 
+@pytest.mark.notebook
 def test_stale_removal_goes_by_notebook_stem_for_language_files(tmp_path, capsys):
     nbdir = tmp_path / "notebooks"
     language_pair(nbdir)
@@ -769,6 +785,7 @@ def test_select_for_data_drops_the_other_kind_of_datas_cells():
     assert len(nb.cells) == 4  # a copy: the notebook given is not changed
 
 
+@pytest.mark.notebook
 def test_pages_show_the_cells_for_their_kind_of_data(tmp_path):
     nbdir = tmp_path / "notebooks"
     language_pair(nbdir)
