@@ -349,6 +349,9 @@ def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, publishe
     assert pipeline_run(tmp_path, "--only", "00_data_overview", "--jobs", "1") == 0, (tmp_path / "log.txt").read_text()
     serial, parallel = tmp_path / "out", published_build.out
     shared = ("index.html", reports.STATE_FILE)  # about every notebook of a build, compared below
+    # the two-page briefings and the teaching index are about every notebook too (tests/test_pages.py)
+    shared += (*(f"briefing/briefing_{lang}.{ext}" for lang in ("nb", "en") for ext in ("html", "pdf")),
+               "teaching/index.html")
 
     files = sorted(p.relative_to(serial).as_posix() for p in serial.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(parallel).as_posix() for p in parallel.rglob("*") if p.is_file() and (
@@ -380,7 +383,7 @@ def test_notebook_00_end_to_end_serial_and_parallel_identical(tmp_path, publishe
             continue
         page = (serial / name).read_text(encoding="utf-8")
         assert report_html.external_resources(page) == [], name
-        if name == "index.html":
+        if name in shared:
             continue
         assert "data/published/ehelsemonitor_2021.csv" in page
         assert hashlib.sha256(published).hexdigest() in page
