@@ -158,7 +158,10 @@ def _feed_index(h: Any, index: Any, depth: int) -> None:
 
     _feed(h, (type(index).__qualname__, [repr(n) for n in index.names], str(index.dtype),
               str(getattr(index, "freqstr", "") or "")), depth + 1)
-    h.update(pd.util.hash_pandas_object(index, categorize=False).to_numpy().tobytes())
+    try:
+        h.update(pd.util.hash_pandas_object(index, categorize=False).to_numpy().tobytes())
+    except (TypeError, ValueError):
+        _feed(h, list(index), depth + 1)
     if index.dtype == object:
         h.update(repr([type(v).__qualname__ for v in index]).encode())
 
@@ -173,7 +176,7 @@ def _feed_values(h: Any, obj: Any, depth: int) -> None:
         col = frame.iloc[:, i]
         try:
             h.update(pd.util.hash_pandas_object(col, index=False, categorize=False).to_numpy().tobytes())
-        except TypeError:  # unhashable values (lists in cells): their description
+        except (TypeError, ValueError):  # values pandas cannot hash (lists, arrays in cells): their description
             _feed(h, col.tolist(), depth + 1)
             continue
         if col.dtype == object:
@@ -291,7 +294,7 @@ def lookup(fn: Callable[..., Any], args: tuple, kwargs: dict) -> object:
         return fn(*args, **kwargs)
     try:
         k = key(fn, args, kwargs)
-    except (Undescribable, TypeError):
+    except Exception:  # an argument without a stable description (Undescribable, or one pandas cannot hash)
         return fn(*args, **kwargs)
     sub = where / k[:2]
     try:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import sys
 import time
@@ -82,8 +83,29 @@ def inspect_parameters(notebook: Path) -> dict[str, dict[str, str]]:
             for name, spec in papermill.inspect_notebook(str(notebook)).items()}
 
 
+def _literal_parameters(notebook: Path) -> dict[str, object] | None:
+    """The `parameters` cell read without papermill (its import costs a second): names and literal values of
+    its assignments; None when the cell holds anything else (papermill then reads it)."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        source = tagged[0]["source"] if tagged else ""
+        body = ast.parse(source if isinstance(source, str) else "".join(source)).body
+        out = {}
+        for node in body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+                return None
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+        return out
+    except (OSError, ValueError, KeyError, TypeError, SyntaxError, AttributeError):
+        return None
+
+
 def notebook_parameters(notebook: Path) -> dict[str, object]:
     """Return the parameters a notebook declares in its `parameters` cell, with their default values."""
+    fast = _literal_parameters(notebook)
+    if fast is not None:
+        return fast
     out = {}
     for name, spec in inspect_parameters(notebook).items():
         try:
@@ -241,29 +263,64 @@ def plan(
     return tasks
 
 
-def run_batch(tasks: Sequence[Task], jobs: int = 1) -> list[Outcome]:
-    """Render every task, `jobs` at a time (each in its own kernel); print one line per finished task."""
+def run_order(tasks: Sequence[Task]) -> list[int]:
+    """The order tasks are started in: every notebook's first language before any second language, so the
+    kernels running at the same time compute different results and a later language reads them from the
+    result cache (:mod:`analysis.cache`) instead of waiting for them."""
+    rank = {lang: i for i, lang in enumerate(LANGS)}
+    return sorted(range(len(tasks)), key=lambda i: (rank.get(tasks[i].lang or "", 0), i))
+
+
+def run_batch(tasks: Sequence[Task], jobs: int = 1, skip: dict[int, Outcome] | None = None,
+              stamp: bool = False) -> list[Outcome]:
+    """Render every task, `jobs` at a time (each in its own kernel); print one line per finished task.
+
+    `skip` gives the outcomes of tasks that are up to date (by index; not rendered); with `stamp`, each task's
+    up-to-date stamp is written (or, if it failed, removed) as it finishes (:mod:`analysis.pipeline.uptodate`).
+    """
+    from analysis.pipeline import uptodate
+
     total = len(tasks)
     done: dict[int, Outcome] = {}
+    skip = skip or {}
 
     def report(i: int, outcome: Outcome) -> None:
         done[i] = outcome
-        status = "ok    " if outcome.ok else "FAILED"
-        sys.stdout.write(f"[{len(done)}/{total}] {status} {outcome.name} ({outcome.seconds:.1f} s)\n")
+        if i in skip:
+            status, took = "up to date", ""
+        else:
+            status, took = ("ok    " if outcome.ok else "FAILED"), f" ({outcome.seconds:.1f} s)"
+            if stamp:
+                uptodate.record(tasks[i], outcome)
+        sys.stdout.write(f"[{len(done)}/{total}] {status} {outcome.name}{took}\n")
         sys.stdout.flush()
 
-    if jobs <= 1 or total <= 1:
-        for i, task in enumerate(tasks):
-            report(i, render(task))
+    for i in sorted(skip):
+        report(i, skip[i])
+    todo = [i for i in run_order(tasks) if i not in skip]
+    if jobs <= 1 or len(todo) <= 1:
+        for i in todo:
+            report(i, render(tasks[i]))
     else:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         # Threads suffice: each kernel is a separate process, and render() does not change the process's cwd.
-        with ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="render") as pool:
-            futures = {pool.submit(render, task): i for i, task in enumerate(tasks)}
+        # The pool starts the tasks in the order submitted.
+        with ThreadPoolExecutor(max_workers=min(jobs, len(todo)), thread_name_prefix="render") as pool:
+            futures = {pool.submit(render, tasks[i]): i for i in todo}
             for fut in as_completed(futures):
                 report(futures[fut], fut.result())
     return [done[i] for i in range(total)]
+
+
+def cache_folder(build_dir: Path) -> Path:
+    """The result cache of a build: build/cache/results/ for a build folder inside build/, else
+    <build folder>/cache (a build elsewhere keeps its cache there, out of the project)."""
+    try:
+        build_dir.resolve().relative_to(paths.BUILD_DIR.resolve())
+    except ValueError:
+        return build_dir / "cache"
+    return paths.CACHE_DIR
 
 
 # ---------------------------------------------------------------- stale outputs
@@ -469,11 +526,17 @@ def _parser() -> argparse.ArgumentParser:
                                         "build/executed/data/<stem>/ with --data)")
     parser.add_argument("--kernel", default=paths.KERNEL_NAME, help="Jupyter kernel name")
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
+    parser.add_argument("--force", action="store_true",
+                        help="render every report, also those up to date (unchanged notebook, parameters, data "
+                             "files, package source and dependencies since their last good build); analysis "
+                             "results still come from the result cache unless HELSEMELDINGER_CACHE=off")
     return parser
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, check them, render the chosen notebooks, print a summary; return the exit code."""
+    from analysis import cache
+    from analysis.pipeline import uptodate
     from analysis.pipeline.provenance import build_time, git_commit
 
     args = _parser().parse_args(argv)
@@ -525,9 +588,24 @@ def run(argv: Sequence[str] | None = None) -> int:
     built, commit = build_time(), git_commit()
     tasks = plan(notebooks, overrides, data, out_dir, build_dir, synthetic,
                  kernel=args.kernel, timeout=args.timeout, built=built, commit=commit)
-    print(f"Rendering {len(tasks)} report(s) from {len(notebooks)} notebook(s) with {args.jobs} job(s)"
-          f"{f' on {data}' if data else ''}{' (SYNTHETIC data)' if synthetic else ''} into {out_dir}", flush=True)
-    outcomes = run_batch(tasks, args.jobs)
+    skip: dict[int, Outcome] = {}
+    why: dict[str, str] = {}
+    if not args.force:
+        for i, task in enumerate(tasks):
+            recorded, why[task.name] = uptodate.check(task)
+            if recorded is not None:
+                skip[i] = recorded
+    fresh = f" ({len(skip)} up to date)" if skip else ""
+    print(f"Rendering {len(tasks) - len(skip)} of {len(tasks)} report(s){fresh} from {len(notebooks)} notebook(s) "
+          f"with {args.jobs} job(s){f' on {data}' if data else ''}{' (SYNTHETIC data)' if synthetic else ''} "
+          f"into {out_dir}", flush=True)
+    for name, reason in why.items():
+        if reason != "up to date":
+            print(f"  to build {name}: {reason}", flush=True)
+    # The kernels of this build share one result cache (unless HELSEMELDINGER_CACHE says where, or off).
+    folder = os.environ.get(cache.ENV) or cache_folder(build_dir)
+    with cache.using(None if folder == cache.OFF else folder):
+        outcomes = run_batch(tasks, args.jobs, skip, stamp=True)
 
     failed = [o for o in outcomes if not o.ok]
     removed = remove_stale(out_dir, tasks, outcomes, all_notebooks)
@@ -538,10 +616,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     if out_dir.parent.name == USER_DATA_FOLDER and top.resolve() == paths.REPORTS_DIR.resolve():
         refresh_index(top, all_notebooks, built, commit)  # the published index links to this set
     wall = time.perf_counter() - started
-    print(f"\nSummary: {len(outcomes) - len(failed)} rendered, {len(failed)} failed, {wall:.1f} s wall "
-          f"({args.jobs} job(s))")
-    for o in outcomes:
+    fresh = f", {len(skip)} up to date" if skip else ""
+    print(f"\nSummary: {len(outcomes) - len(failed) - len(skip)} rendered, {len(failed)} failed{fresh}, "
+          f"{wall:.1f} s wall ({args.jobs} job(s))")
+    for i, o in enumerate(outcomes):
         where = o.briefing.relative_to(out_dir).as_posix() if o.briefing else "previous HTML (if any) kept"
+        if i in skip:
+            print(f"  up to date {o.name:<36} {'':>25}  {where}")
+            continue
         run_s = f"(kernel {o.execute_seconds:5.1f} s)" if o.ok else " " * 16
         print(f"  {'ok    ' if o.ok else 'FAILED'} {o.name:<40} {o.seconds:6.1f} s {run_s}  {where}")
     for path in removed:
