@@ -10,6 +10,7 @@ Chromium (.ci/run).
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from pathlib import Path
@@ -81,8 +82,6 @@ def page_paths(out: Path, folder: str = "briefing") -> list[Path]:
 
 def visible_text(page: str) -> str:
     """The text of an HTML page as one line: no tags, styles or scripts, entities decoded."""
-    import html
-
     body = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.DOTALL | re.IGNORECASE)
     body = re.sub(r"</?(p|li|ul|ol|h[1-6]|div|br|tr|td|th|table|section|pre)\b[^>]*>", " ", body)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", body))).strip()  # inline tags: no space
@@ -104,7 +103,8 @@ def test_every_notebook_has_briefing_teaching_and_solutions_pages(full_build):
             pages = {f: (out / f / f"{stem}_{lang}.html").read_text(encoding="utf-8")
                      for f in ("briefing", "teaching", "teaching/solutions")}
             nb = nbformat.read(executed / lang / f"{stem}.ipynb", as_version=4)
-            tagged = {tag: [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+            shown = [c for c in nb.cells if "own-data" not in c.get("metadata", {}).get("tags", [])]  # published
+            tagged = {tag: [c for c in shown if tag in c.get("metadata", {}).get("tags", [])]
                       for tag in ("exercise", "solution")}
             assert tagged["exercise"] and tagged["solution"], f"{stem} ({lang}) has no exercises with solutions"
             text = {f: visible_text(p) for f, p in pages.items()}
@@ -140,8 +140,6 @@ def test_index_summaries_are_each_pages_key_findings(full_build):
         found = report_html.key_findings(page)
         assert 1 <= len(found) <= MAX_FINDINGS, path.name
         assert report_html.read_meta(page)["description"] == found[0]
-        import html
-
         lang = path.stem.rsplit("_", 1)[1]
         items = "".join(f"<li>{html.escape(f)}</li>" for f in found)
         assert f'<ul class="hm-findings" lang="{lang}">{items}</ul>' in index, path.name
@@ -162,7 +160,7 @@ def test_two_page_briefing_holds_every_pages_findings_and_is_self_contained(full
             assert f'href="{stem}_{lang}.html"' in page
         assert page.count('<img src="data:image/png;base64,') == 2
         for figure in briefing.choose_figures(out / "figures", lang):
-            assert briefing.figure_caption(lang, figure) in page
+            assert html.escape(briefing.figure_caption(lang, figure)) in page
         assert "ehelse_meldingsutveksling" in page  # the source of the published figures
 
 

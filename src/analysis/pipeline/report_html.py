@@ -670,7 +670,8 @@ def index_html(
         for lang in LANGS:
             if handouts.get(f"briefing_{lang}"):
                 pdf = handouts.get(f"pdf_{lang}")
-                pdf_link = f' (<a href="{e(pdf)}">{both("pages.index.briefing_pdf")}</a>)' if pdf else ""
+                pdf_word = e(catalogue.text(lang, "pages.index.briefing_pdf"))
+                pdf_link = f' (<a href="{e(pdf)}">{pdf_word}</a>)' if pdf else ""
                 links.append(f'<li lang="{lang}"><a href="{e(handouts[f"briefing_{lang}"])}">'
                              f'{e(catalogue.text(lang, "pages.index.briefing_intro"))}</a>{pdf_link}</li>')
         if handouts.get("teaching"):
