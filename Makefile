@@ -34,7 +34,7 @@ report: setup ## render every notebook into reports/, with the two-page briefing
 	$(PY) -m analysis.pipeline --jobs $(or $(JOBS),2) $(if $(DATA),--data "$(DATA)") $(if $(SHEET),--sheet "$(SHEET)") $(ARGS)
 
 .PHONY: check-browser example
-bench: setup ## time the full build against a floor of trivial notebooks (--jobs 1 and 2), and import analysis; load a 1M-row file (build/bench.json)
+bench: setup ## time the cold build (--jobs 2), a rebuild with nothing changed and with one notebook changed, against the naive papermill + nbconvert loop; load a 1M-row file (build/bench.json)
 	$(PY) benchmarks/bench_build.py
 	$(PY) benchmarks/bench_load.py
 

@@ -1,21 +1,31 @@
-"""Benchmark of the report build: the full default build against a floor of trivial notebooks.
+"""Benchmark of the report build against the naive pipeline, in the same run (issue 13).
 
-    .venv/bin/python benchmarks/bench_build.py [--jobs 1 2] [--repeat 1]      # or: make bench
+    .venv/bin/python benchmarks/bench_build.py [--change en/02_growth_decomposition] [--no-naive]   # or: make bench
 
-Prints, for each --jobs value: the wall time of the full default build (every notebook in notebooks/, every
-language, both audiences: what `make report` does), the *floor* (the same number of trivial notebooks, with
-the same parameters, through the same command in the same run), their ratio, and the speed-up of parallel
-over serial; then the time of `import analysis` in a fresh interpreter. Everything is written to a temporary
-folder: reports/ is not touched. A benchmark prints figures; no test asserts a time.
+On fresh temporary folders (a copy of notebooks/, so one file can be changed; reports/ and build/ are not
+touched) it times, each as the wall time of one command, interpreter start-up included:
+
+1. cold: ``python -m analysis.pipeline --jobs 2`` with an empty result cache and no stamps;
+2. no change: the same command again (every report up to date);
+3. one changed: the same after a markdown cell of one language file (``--change``) is edited;
+4. naive: per notebook and language, serially, ``papermill`` (CLI) then ``jupyter nbconvert --to html
+   --no-input``, from .venv/bin, with the result cache off (HELSEMELDINGER_CACHE=off).
+
+It prints each time, the ratios against the targets (cold <= 0.25 x naive, no change <= 0.05 x cold, one
+changed <= that report's own time in the cold build + 2 s) and, for the cold build, where each report's time
+went (kernel, HTML pages). It writes build/bench.json keys ``cold_s``, ``naive_peer_s``, ``nochange_s``,
+``one_changed_s`` and the ratios, merged with the keys already there (bench_load.py writes its own). A
+benchmark prints figures; no test asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,118 +33,141 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from analysis import paths
-from analysis.pipeline.reports import discover, inspect_parameters
-from analysis.present.catalogue import LANGS
+from analysis import cache, paths
+from analysis.pipeline.reports import discover, notebook_lang
 
-TARGET_RATIO = 1.5
-
-
-def trivial_copies(notebooks: list[Path], folder: Path) -> list[Path]:
-    """Write one trivial notebook per real one, declaring the same parameters (so the same reports)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for nb in notebooks:
-        params = inspect_parameters(nb)
-        doc = new_notebook()
-        doc.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "Python (helsemeldinger)",
-                                      "language": "python"}
-        doc.cells.append(new_markdown_cell(f"# Trivial stand-in for {nb.stem}\n\nThe floor of the pipeline."))
-        if params:
-            cell = new_code_cell("\n".join(f"{name} = {spec['default']}" for name, spec in params.items()))
-            cell.metadata["tags"] = ["parameters"]
-            doc.cells.append(cell)
-        doc.cells.append(new_code_cell("print('trivial')"))
-        target = folder / nb.relative_to(nb.parents[1] if nb.parent.name in LANGS else nb.parent)
-        target.parent.mkdir(parents=True, exist_ok=True)  # a notebook kept per language: its language folder
-        nbformat.write(doc, target)
-        out.append(target)
-    return out
+COLD_TARGET = 0.25  # cold build <= this x the naive loop
+NOCHANGE_TARGET = 0.05  # a rebuild with nothing changed <= this x the cold build
+ONE_CHANGED_SLACK = 2.0  # seconds over the changed report's own time in the cold build
+BIN = Path(sys.executable).parent
 
 
-def build(notebooks_dir: Path, root: Path, jobs: int) -> dict:
-    """Run `python -m analysis.pipeline` on a folder; return wall time, counts and per-report seconds."""
-    cmd = [sys.executable, "-m", "analysis.pipeline", "--notebooks", str(notebooks_dir), "--out", str(root / "out"),
+def _env(**extra: str) -> dict[str, str]:
+    """The environment of the timed commands: no result cache folder inherited (each build sets its own)."""
+    env = {k: v for k, v in os.environ.items() if k != cache.ENV}
+    env.update(extra)
+    return env
+
+
+def build(notebooks: Path, root: Path, jobs: int = 2) -> dict:
+    """Run ``python -m analysis.pipeline`` into root/out and root/build; return wall time and what it printed."""
+    cmd = [sys.executable, "-m", "analysis.pipeline", "--notebooks", str(notebooks), "--out", str(root / "out"),
            "--build", str(root / "build"), "--jobs", str(jobs)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
     wall = time.perf_counter() - start
-    summary = re.search(r"Summary: (\d+) rendered, (\d+) failed", proc.stdout)
-    per = {m.group(2): (float(m.group(3)), float(m.group(4)) if m.group(4) else None)
-           for m in re.finditer(r"^  (ok    |FAILED) (\S+)\s+([\d.]+) s (?:\(kernel\s+([\d.]+) s\))?",
-                                proc.stdout, re.MULTILINE)}
-    return {"wall": wall, "rendered": int(summary.group(1)) if summary else 0,
-            "failed": int(summary.group(2)) if summary else -1, "per": per, "rc": proc.returncode,
-            "stderr": proc.stderr}
+    per = {m.group(2): (float(m.group(3)), float(m.group(4)))
+           for m in re.finditer(r"^  (ok    |FAILED) (\S+)\s+([\d.]+) s \(kernel\s+([\d.]+) s\)", proc.stdout, re.M)}
+    fresh = re.findall(r"^  up to date (\S+)", proc.stdout, re.M)
+    if proc.returncode != 0:
+        print(f"    exit {proc.returncode}: " + (proc.stderr.strip()[-1500:] or proc.stdout.strip()[-1500:]))
+    return {"wall": wall, "per": per, "up_to_date": fresh, "rc": proc.returncode}
 
 
-def import_time(module: str, repeat: int = 5) -> float:
-    """Median seconds to import `module` in a fresh interpreter (interpreter start-up not included)."""
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-            for _ in range(repeat)]
-    return statistics.median(runs)
+def naive(notebooks: list[Path], root: Path) -> float:
+    """Seconds for the naive loop: per notebook file, serially, papermill CLI then nbconvert to HTML without code."""
+    env = _env(**{cache.ENV: cache.OFF})
+    start = time.perf_counter()
+    for nb in notebooks:
+        executed = root / (notebook_lang(nb) or "all") / nb.name
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(BIN / "papermill"), str(nb), str(executed), "-k", paths.KERNEL_NAME, "--cwd",
+                        str(nb.parent), "--no-progress-bar"], check=True, capture_output=True, env=env)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
+                       check=True, capture_output=True, env=env)
+    return time.perf_counter() - start
+
+
+def edit_markdown(notebook: Path) -> None:
+    """A content change: one sentence added to the notebook's last markdown cell."""
+    nb = nbformat.read(notebook, as_version=4)
+    cell = next(c for c in reversed(nb.cells) if c.cell_type == "markdown")
+    cell.source += "\n\n(Benchmark edit.)"
+    nbformat.write(nb, notebook)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its figures."""
+    """Run the four timings, print them with the ratios and write build/bench.json."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="--jobs values to time")
-    parser.add_argument("--repeat", type=int, default=1, help="builds per configuration (the median is shown)")
+    parser.add_argument("--change", default="en/02_growth_decomposition",
+                        help="the notebook file edited for the one-changed rebuild, as <lang>/<stem>")
+    parser.add_argument("--no-naive", action="store_true", help="leave out the naive loop (quicker)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (its path is printed)")
     args = parser.parse_args(argv)
 
     notebooks = discover()
-    stems = list(dict.fromkeys(p.stem for p in notebooks))
-    print(f"helsemeldinger build benchmark: {len(stems)} notebooks ({', '.join(stems)}), {len(notebooks)} files")
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform(terse=True)}")
-    results: dict[int, dict[str, dict]] = {}
-    with tempfile.TemporaryDirectory(prefix="hm-bench-") as tmp:
-        root = Path(tmp)
-        trivial_dir = root / "trivial_notebooks"
-        trivial_copies(notebooks, trivial_dir)
-        for jobs in args.jobs:
-            results[jobs] = {}
-            for kind, folder in (("floor", trivial_dir), ("full", paths.NOTEBOOKS_DIR)):
-                runs = [build(folder, root / f"{kind}_j{jobs}_{i}", jobs) for i in range(args.repeat)]
-                best = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
-                results[jobs][kind] = best
-                status = f"{best['rendered']} reports" + (f", {best['failed']} FAILED" if best["failed"] else "")
-                print(f"  --jobs {jobs} {kind:<5}: {best['wall']:6.1f} s wall ({status})", flush=True)
-                if best["failed"]:
-                    print("    " + best["stderr"].strip().replace("\n", "\n    ")[-1500:])
+    print(f"helsemeldinger build benchmark: {len(notebooks)} notebook files; {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {platform.platform(terse=True)}")
+    tmp = Path(tempfile.mkdtemp(prefix="hm-bench-"))
+    figures: dict[str, float] = {}
+    try:
+        copy = tmp / "notebooks"
+        shutil.copytree(paths.NOTEBOOKS_DIR, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        changed = copy / f"{args.change}.ipynb"
+        if not changed.is_file():
+            parser.error(f"--change {args.change}: no such notebook file in {paths.NOTEBOOKS_DIR}")
+        changed_name = f"{changed.stem}_{changed.parent.name}" if notebook_lang(changed) else changed.stem
 
-    print("\nResults (wall time of `python -m analysis.pipeline.reports`, interpreter start-up included)")
-    print(f"  {'':<38}" + "".join(f"{f'--jobs {j}':>12}" for j in args.jobs))
-    rows = [
-        ("full default build", lambda r: f"{r['full']['wall']:.1f} s"),
-        ("floor: same number of trivial notebooks", lambda r: f"{r['floor']['wall']:.1f} s"),
-        ("ratio full / floor", lambda r: f"{r['full']['wall'] / r['floor']['wall']:.2f}x"),
-    ]
-    for label, fmt in rows:
-        print(f"  {label:<38}" + "".join(f"{fmt(results[j]):>12}" for j in args.jobs))
-    if 1 in results and len(results) > 1:
-        for j in (j for j in args.jobs if j != 1):
-            speed = results[1]["full"]["wall"] / results[j]["full"]["wall"]
-            print(f"  --jobs {j} speed-up over serial (full build): {speed:.2f}x "
-                  f"({'faster' if speed > 1 else 'NOT faster'})")
-    ratio = min(r["full"]["wall"] / r["floor"]["wall"] for r in results.values())
-    print(f"  target full <= {TARGET_RATIO}x floor: {'met' if ratio <= TARGET_RATIO else 'not met'} "
-          f"(best ratio {ratio:.2f}x)")
+        cold = build(copy, tmp / "fast")
+        figures["cold_s"] = cold["wall"]
+        print(f"  cold build (--jobs 2, empty cache):       {cold['wall']:6.1f} s ({len(cold['per'])} reports)",
+              flush=True)
+        again = build(copy, tmp / "fast")
+        figures["nochange_s"] = again["wall"]
+        print(f"  rebuild, nothing changed:                 {again['wall']:6.1f} s "
+              f"({len(again['up_to_date'])} up to date, {len(again['per'])} rendered)", flush=True)
+        edit_markdown(changed)
+        one = build(copy, tmp / "fast")
+        figures["one_changed_s"] = one["wall"]
+        print(f"  rebuild, {changed_name} edited: {one['wall']:6.1f} s "
+              f"(rendered: {', '.join(one['per']) or 'none'})", flush=True)
+        if not args.no_naive:
+            figures["naive_peer_s"] = naive(discover(None, copy), tmp / "naive")
+            print(f"  naive loop (papermill + nbconvert, serial): {figures['naive_peer_s']:6.1f} s", flush=True)
+    finally:
+        if args.keep:
+            print(f"  (kept {tmp})")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
-    serial = results.get(1, next(iter(results.values())))
-    print("\nSeconds per report, serial: total = kernel (start-up + the notebook's cells) + HTML (both pages)")
-    print(f"  {'':<30} {'full total':>10} {'kernel':>8} {'HTML':>6}   {'floor total':>11} {'kernel':>8}")
-    for name, (secs, run) in serial["full"]["per"].items():
-        f_secs, f_run = serial["floor"]["per"].get(name, (float("nan"), None))
-        run, f_run = run or float("nan"), f_run or float("nan")
-        print(f"  {name:<30} {secs:9.1f}s {run:7.1f}s {secs - run:5.1f}s   {f_secs:10.1f}s {f_run:7.1f}s")
+    print("\nTargets")
+    share = cold["per"].get(changed_name, (float("nan"), 0.0))[0]
+    if "naive_peer_s" in figures:
+        figures["cold_over_naive"] = figures["cold_s"] / figures["naive_peer_s"]
+        print(f"  cold / naive         = {figures['cold_over_naive']:.3f}  (target <= {COLD_TARGET}: "
+              f"{_verdict(figures['cold_over_naive'] <= COLD_TARGET)})")
+    figures["nochange_over_cold"] = figures["nochange_s"] / figures["cold_s"]
+    print(f"  no change / cold     = {figures['nochange_over_cold']:.3f}  (target <= {NOCHANGE_TARGET}: "
+          f"{_verdict(figures['nochange_over_cold'] <= NOCHANGE_TARGET)})")
+    figures["one_changed_share_s"] = share
+    figures["one_changed_over_share_s"] = figures["one_changed_s"] - share
+    print(f"  one changed - share  = {figures['one_changed_s']:.1f} s - {share:.1f} s = "
+          f"{figures['one_changed_over_share_s']:+.1f} s  (target <= +{ONE_CHANGED_SLACK:.0f} s: "
+          f"{_verdict(figures['one_changed_over_share_s'] <= ONE_CHANGED_SLACK)})")
 
-    print("\nImport times in a fresh interpreter (median of 5)")
-    for module in ("analysis", "analysis.data", "analysis.present.plotting", "analysis.pipeline.reports"):
-        print(f"  import {module:<30} {import_time(module):6.3f} s")
-    return 0
+    print("\nCold build, seconds per report (they run two at a time): total = kernel (start-up, imports, cells) "
+          "+ pages (three HTML exports)")
+    for name, (secs, run) in cold["per"].items():
+        print(f"  {name:<30} {secs:6.1f} s = {run:5.1f} s + {secs - run:4.1f} s")
+    total = sum(s for s, _ in cold["per"].values())
+    print(f"  sum {total:.1f} s over {cold['wall']:.1f} s wall")
+
+    out = paths.BUILD_DIR / "bench.json"
+    try:
+        kept = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    kept.update({k: round(v, 3) for k, v in figures.items()})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(kept, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"\nwritten: {out}")
+    failed = [r for r in (cold, again, one) if r["rc"] != 0]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

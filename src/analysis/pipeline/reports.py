@@ -17,6 +17,14 @@ figures and tables it did not write this time (left over from a run with other p
 notebook that failed keeps all its old files. Data whose source_id contains "synthetic" are marked on every
 page (banner), in the index, on every figure (stamp) and in every table (column ``data_note``).
 
+A report whose inputs did not change since its last good build (notebook file, parameters, the data files its
+kernel read, the package source, the installed dependencies; its pages and exported files still as written)
+is not rendered again: it is listed as "up to date" (:mod:`analysis.pipeline.uptodate`); ``--force`` renders
+every report. The kernels of one build share a result cache (:mod:`analysis.cache`; ``build/cache/results/``,
+or ``<build folder>/cache`` for a build folder outside build/; HELSEMELDINGER_CACHE=off turns it off), and
+every notebook's first language is started before any second language, so what does not depend on the
+language is computed once.
+
 Reproducibility: two builds on the same inputs write byte-identical tables (CSV) and figures (PNG, SVG), and
 HTML pages that differ only in the provenance footer's build time and git commit (set SOURCE_DATE_EPOCH to
 fix the build time too). ``--jobs N`` gives the same files as a serial build.
