@@ -23,8 +23,10 @@ from pandas.io.formats.style import Styler
 from analysis.claims import RELATION_JOIN, TOL, UNDATED, ClaimsCheck, unconstrained_levels
 from analysis.data import is_published
 from analysis.present import catalogue
+from analysis.present import findings as kf  # claims_report.findings is the detailed summary
 from analysis.present.catalogue import text
-from analysis.present.formatting import bracketed, decimal_marks, significant
+from analysis.present.findings import KeyFindings
+from analysis.present.formatting import bracketed, decimal_marks, join_words, number, significant
 from analysis.present.plotting import HATCHES, colors, wrap
 
 PARAPHRASE_LANG = "en"  # the language of the data's `paraphrase` column: shown only on pages in that language
@@ -480,3 +482,49 @@ def closing_notes(data: pd.DataFrame, der: pd.DataFrame, lang: str = "en") -> st
         holds += " " + text(lang, "claims.closing.corner", growth=growth)
     lines += [holds, text(lang, "claims.closing.reading"), text(lang, "claims.closing.not_reproduced")]
     return "\n".join(f"- {line}" for line in lines)
+
+
+# ---------------------------------------------------------------- key findings
+
+
+def key_findings(result: ClaimsCheck | None, der: pd.DataFrame | None, lang: str = "en") -> KeyFindings:
+    """The page's key findings (analysis.present.findings): whether the statements agree, the total's growth,
+    the part outside the named areas and a growth the page's own wording pins down; on a user's file (`result`
+    None) that the check does not apply."""
+    catalogue.check_lang(lang)
+    if result is None:
+        return kf.block([text(lang, "findings.claims.not_applicable")], lang)
+    check = result.table
+    n, ok = len(check), int(check["consistent"].sum())
+    if ok == n:
+        out = [text(lang, "findings.claims.all_agree", n=n)]
+    elif n - ok <= 3:  # each named by its wording, without the page's own brackets
+        wordings = join_words([text(lang, "claims.label.quoted", text=w.strip().strip("()"))
+                               for w in check.loc[~check["consistent"], "wording"]], lang)
+        out = [text(lang, "findings.claims.some_disagree", bad=n - ok, n=n, wordings=wordings)]
+    else:
+        out = [text(lang, "findings.claims.many_disagree", bad=n - ok, n=n)]
+    if der is None:
+        return kf.block(out, lang)
+    d = der.set_index("quantity")
+    change = d[(d["kind"] == "change") & d.index.str.startswith("change:total[all->all]@")]
+    growth = d[(d["kind"] == "growth_percent") & d.index.str.startswith("growth_percent:total[all->all]@")]
+    if len(change) and len(growth):
+        c, g = change.iloc[0], growth.iloc[0]
+        out.append(text(lang, "findings.claims.total_growth", start=int(c["from_year"]), end=int(c["year"]),
+                        change=kf.between(c["low"], c["high"], lang, value=c["from_printed"]),
+                        growth=kf.between(g["low"], g["high"], lang, "percent")))
+    u = d[d.index.str.startswith(f"{UNEXPLAINED}@")]
+    if len(u) and len(change):
+        c = change.iloc[0]
+        total = c["stated_value"] if pd.notna(c["stated_value"]) else c["from_printed"]
+        out.append(text(lang, "findings.claims.unexplained", total=significant(total, lang, 4),
+                        range=kf.between(u["low"].iloc[0], u["high"].iloc[0], lang)))
+    q, g = f"change:{GP_TO_MUNICIPALITY}@", f"growth_percent:{GP_TO_MUNICIPALITY}@"
+    qc, gc = d[d.index.str.startswith(q)], d[d.index.str.startswith(g)]
+    if len(qc) and len(gc) and not bool(qc["printed_inside"].iloc[0]):
+        r, gr = qc.iloc[0], gc.iloc[0]
+        out.append(text(lang, "findings.claims.growth_pins", printed=number(gr["from_printed"], lang, 0),
+                        growth=kf.between(gr["low"], gr["high"], lang, "percent"),
+                        first=significant(r["printed_start"], lang, 4), second=significant(r["printed_end"], lang, 4)))
+    return kf.block(out, lang)

@@ -17,8 +17,18 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from analysis.decompose import Contributions, Counterfactual, HelsebokaComparison, Key
-from analysis.present import catalogue
-from analysis.present.formatting import decimals_for, decimals_with_bounds, interval, number, significant, with_bounds
+from analysis.present import catalogue, findings
+from analysis.present.findings import KeyFindings
+from analysis.present.formatting import (
+    decimals_for,
+    decimals_with_bounds,
+    interval,
+    join_words,
+    number,
+    sentence_case,
+    significant,
+    with_bounds,
+)
 from analysis.present.plotting import HATCHES, colors, wrap
 from analysis.results import Note
 
@@ -506,3 +516,67 @@ def display_helseboka(comparison: HelsebokaComparison, lang: str = "nb") -> pd.D
     for col, u in (("change", comparison.unit), ("pp", "percent"), ("share_pct", "percent")):
         out[_t(lang, f"table.{col}")] = [cell(r, col, lang, u) for r in rows]
     return out.set_index(list(out.columns[:2]))
+
+
+# ---------------------------------------------------------------- key findings
+
+def _f(lang: str, key: str, /, **values: object) -> str:
+    """Message `findings.decompose.<key>` in `lang`."""
+    return catalogue.text(lang, f"findings.decompose.{key}", **values)
+
+
+def _fname(rows: pd.DataFrame, driver: str, lang: str, short: bool = False) -> str:
+    """A driver in plain words; a driver the catalogue does not name by its row label."""
+    return findings.driver_name(driver, lang, short, fallback=_mid_sentence(row_label(rows.loc[driver, "label"], lang)))
+
+
+def _moved(r: pd.Series, col: str, lang: str, unit: str) -> tuple[bool, str]:
+    """Whether a quantity rose, and the size of its change as a range in words."""
+    up = r[col] >= 0
+    lo, hi = (r[f"{col}_low"], r[f"{col}_high"]) if up else (-r[f"{col}_high"], -r[f"{col}_low"])
+    return bool(up), findings.between(lo, hi, lang, unit, value=abs(r[col]))
+
+
+def key_findings(result: Contributions, cf: Counterfactual | None = None, lang: str = "nb") -> KeyFindings:
+    """The page's key findings (analysis.present.findings): the total change, how much of it the excluded drivers
+    explain, the two largest drivers' shares, the end total without them and the change of all other messages."""
+    catalogue.check_lang(lang)
+    rows = result.table.set_index("driver")
+    total, unit = rows.loc["total"], result.unit
+    up, change = _moved(total, "change", lang, unit)
+    _, growth = _moved(total, "growth_pct", lang, "percent")
+    out = [_f(lang, "total_up" if up else "total_down", start=result.start, end=result.end, change=change,
+              growth=growth)]
+    c = cf.table.set_index("quantity") if cf is not None else None
+    if c is not None:
+        ex = c.loc["excluded_change"]
+        names = join_words([_fname(rows, d, lang) for d in cf.exclude if d in rows.index], lang)
+        ex_up, rng = _moved(pd.Series({"x": ex["value"], "x_low": ex["low"], "x_high": ex["high"]}), "x", lang, unit)
+        if up and ex["low"] > total["change_high"] / 2:  # more than half of the growth, at every allowed value
+            out.append(_f(lang, "most", names=names, range=rng))
+        else:
+            out.append(_f(lang, "drivers_up" if ex_up else "drivers_down", names=sentence_case(names), range=rng))
+    drivers = rows.drop(index=["other", "total"])
+    drivers = drivers[np.isfinite(drivers["share_pct"].astype(float))].sort_values("share_pct", ascending=False)
+    named = set(cf.exclude) if cf is not None else set()  # named in full above: the short name here
+    share = [(sentence_case(_fname(rows, d, lang, d in named)) if k == 0 else _fname(rows, d, lang, d in named),
+              findings.between(r["share_pct_low"], r["share_pct_high"], lang, "percent"))
+             for k, (d, r) in enumerate(drivers.head(2).iterrows())]
+    if len(share) == 2:
+        out.append(_f(lang, "shares", first=share[0][0], share=share[0][1], second=share[1][0], share2=share[1][1]))
+    elif share:
+        out.append(_f(lang, "share_one", first=share[0][0], share=share[0][1]))
+    if c is not None:
+        ct = c.loc["counterfactual_total"]
+        values = {"names": join_words([_fname(rows, d, lang, True) for d in cf.exclude if d in rows.index], lang),
+                  "end": cf.end, "range": findings.between(ct["low"], ct["high"], lang, unit, value=ct["value"])}
+        if "plateau" in c.index:
+            pl = c.loc["plateau"]
+            where = ("below" if ct["high"] < pl["low"] else "above" if ct["low"] > pl["high"] else "within")
+            plateau = findings.hedged(pl["value"], "about", lang)  # the page's "rundt 200 millioner"
+            out.append(_f(lang, "cf_plateau", where=_f(lang, where), plateau=plateau, **values))
+        else:
+            out.append(_f(lang, "cf", **values))
+    other_up, other = _moved(rows.loc["other"], "change", lang, unit)
+    out.append(_f(lang, "other_up" if other_up else "other_down", range=other))
+    return findings.block(out, lang)

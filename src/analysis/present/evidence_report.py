@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.evidence import AdoptionCurve, relation_to_plateau
-from analysis.present import catalogue
+from analysis.present import catalogue, findings
 from analysis.present.decompose_report import driver_names
-from analysis.present.formatting import interval, number, significant, with_bounds
+from analysis.present.findings import KeyFindings
+from analysis.present.formatting import interval, join_words, number, significant, with_bounds
 from analysis.present.plotting import wrap
 from analysis.results import Note
 
@@ -312,3 +313,47 @@ def rest_sentence(rows: pd.Series | pd.DataFrame, lang: str = "nb") -> str:
               share_span=interval(s["low"], s["high"], lang, 0))
     key = "rest_inside" if r["low"] <= 0 <= r["high"] else "rest_above" if r["low"] > 0 else "rest_below"
     return head + _t(lang, f"sentences.{key}", year=d["end"], span=interval(r["low"], r["high"], lang, 1))
+
+
+# ---------------------------------------------------------------- key findings
+
+def _kf(lang: str, key: str, /, **values: object) -> str:
+    """Message `findings.evidence.<key>` in `lang`."""
+    return catalogue.text(lang, f"findings.evidence.{key}", **values)
+
+
+def key_findings(excess: pd.DataFrame, beside: pd.DataFrame, lang: str = "nb") -> KeyFindings:
+    """The page's key findings on the published figures (analysis.present.findings): the last year against the
+    earlier flat level, why only a flat level, how much of the excess the first driver set covers, and the
+    excess under the coarsest reading of the level (a plateau_excess_steps and a beside_driver_sets table)."""
+    catalogue.check_lang(lang)
+    first = excess[excess["plateau_step"] == excess["plateau_step"].iloc[0]]
+    year = int(first["year"].max())
+    r = first[first["year"] == year].iloc[0]
+    plateau = findings.hedged(r["baseline"], "about", lang)
+    lo, hi = r["excess_low"], r["excess_high"]
+    if lo > 0 or hi < 0:
+        size = findings.between(*sorted((abs(lo), abs(hi))), lang, value=abs(r["excess"]))
+        out = [_kf(lang, "excess_above" if lo > 0 else "excess_below", year=year, range=size, plateau=plateau)]
+    else:
+        b_lo, b_hi = findings.ends(r["baseline_low"], r["baseline_high"], lang)
+        out = [_kf(lang, "excess_within", year=year, plateau=plateau, low=b_lo, high=b_hi)]
+    out.append(_kf(lang, "baseline_only", first=int(excess["year"].min())))
+    if len(beside):
+        rows = beside[beside["drivers"] == beside["drivers"].iloc[0]].set_index("quantity")
+        d, s = rows.loc["drivers"], rows.loc["share"]
+        names = join_words([findings.driver_name(x.strip(), lang, short=True) for x in d["drivers"].split(",")],
+                           lang)
+        key = "drivers_most" if s["low"] > 50 else "drivers_part"
+        out.append(_kf(lang, key, names=names, range=findings.between(d["low"], d["high"], lang, value=d["value"])))
+    widest = excess[(excess["year"] == year) & (excess["plateau_step"] == excess["plateau_step"].max())]
+    if excess["plateau_step"].nunique() > 1 and len(widest):
+        w = widest.iloc[0]
+        b_lo, b_hi = findings.ends(w["baseline_low"], w["baseline_high"], lang)
+        values = {"plateau": plateau, "low": b_lo, "high": b_hi, "year": year}
+        if w["excess_low"] > 0:
+            out.append(_kf(lang, "coarse", range=findings.between(w["excess_low"], w["excess_high"], lang,
+                                                                  value=w["excess"]), **values))
+        else:
+            out.append(_kf(lang, "coarse_within", **values))
+    return findings.block(out, lang)

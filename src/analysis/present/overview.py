@@ -22,8 +22,9 @@ from pandas.io.formats.style import Styler
 
 from analysis.data import is_published, levels, load_sources
 from analysis.intervals import Convention, get_convention
-from analysis.present import catalogue
-from analysis.present.formatting import bracketed, decimal_marks, number, significant
+from analysis.present import catalogue, findings
+from analysis.present.findings import KeyFindings
+from analysis.present.formatting import bracketed, decimal_marks, join_words, number, significant
 from analysis.present.plotting import colors, interval_bars, wrap
 
 CATEGORY_ORDER = ["total", "sysvak", "svarrapporter", "frikort_egenandel"]
@@ -345,3 +346,54 @@ def plot_series(data: pd.DataFrame, lang: str = "nb") -> plt.Figure:
     ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- key findings
+
+
+def key_findings(data: pd.DataFrame, lang: str = "nb") -> KeyFindings:
+    """The page's key findings (analysis.present.findings): on the published figures what is published, the
+    two yearly totals with the range each allows and what is missing; on a user's file what it holds."""
+    catalogue.check_lang(lang)
+    if not is_published(data):
+        return _own_findings(data, lang)
+    dated = data[(data["kind"] == "level") & data["year"].notna()]
+    years = sorted(int(y) for y in dated["year"].unique())
+    used = sources_used(data)
+    year_words = join_words(years, lang)
+    if len(used) == 1:
+        out = [catalogue.text(lang, "findings.overview.published", title=used["title"].iloc[0], n=len(data),
+                              years=year_words)]
+    else:
+        out = [catalogue.text(lang, "findings.overview.many_sources", n=len(data), years=year_words,
+                              sources=data["source_id"].nunique())]
+    totals = dated[(dated["measure"] == "total") & (dated["sender"] == "all") & (dated["receiver"] == "all")]
+    for year in sorted(totals["year"].unique(), reverse=True)[:2]:
+        r = totals[totals["year"] == year].iloc[0]
+        low, high = findings.ends(r["low"], r["high"], lang)
+        out.append(catalogue.text(lang, "findings.overview.level", year=int(year), low=low, high=high,
+                                  hedged=findings.hedged(r["value"], r["qualifier"], lang)))
+    plateau = data[(data["measure"] == "total") & (data["kind"] == "level") & data["year"].isna()]
+    if years and len(plateau):
+        p = plateau.iloc[0]
+        out.append(catalogue.text(lang, "findings.overview.missing_series", first=years[0],
+                                  plateau=findings.hedged(p["value"], p["qualifier"], lang)))
+    elif years:
+        out.append(catalogue.text(lang, "findings.overview.missing_series_no_level", first=years[0]))
+    return findings.block(out, lang)
+
+
+def _own_findings(data: pd.DataFrame, lang: str) -> KeyFindings:
+    """Key findings on a user's file: what it holds, the last period's total and that nothing is estimated."""
+    periods = data["period"].astype(str)
+    series = data.groupby(["measure", "sender", "receiver"]).ngroups
+    out = [catalogue.text(lang, "findings.overview.own_file", series=number(series, lang, 0), first=periods.min(),
+                          last=periods.max(), rows=number(len(data), lang, 0))]
+    last = data[data["period"] == data["period"].max()]
+    unit = str(data["unit"].iloc[0]) if "unit" in data and len(data) else "messages"
+    total = last[(last["measure"] == "total") & (last["sender"] == "all") & (last["receiver"] == "all")]
+    rows, key = (total, "own_total") if len(total) else (last, "own_sum")
+    amount = findings.between(rows["low"].sum(), rows["high"].sum(), lang, unit, value=rows["value"].sum())
+    out.append(catalogue.text(lang, f"findings.overview.{key}", period=periods.max(), amount=amount))
+    out.append(catalogue.text(lang, "findings.overview.own_kept"))
+    return findings.block(out, lang)

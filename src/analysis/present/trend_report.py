@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.present import catalogue
+from analysis.present import catalogue, findings
+from analysis.present.findings import KeyFindings
 from analysis.present.formatting import (
     interval,
     join_words,
@@ -381,3 +382,36 @@ def forecast_table(fc: pd.DataFrame, lang: str = "nb", scale: float = 1.0, alpha
         _h("forecast", lang, p=_p(alpha)): [with_bounds(m / scale, lo / scale, hi / scale, lang, digits, partial=True)
                                             for m, lo, hi in zip(fc["mean"], fc["lower"], fc["upper"], strict=True)],
     }))
+
+
+# ---------------------------------------------------------------- key findings
+
+def _kf(lang: str, key: str, /, **values: object) -> str:
+    """Message `findings.trend.<key>` in `lang`."""
+    return catalogue.text(lang, f"findings.trend.{key}", **values)
+
+
+def key_findings(series: pd.Series, excess: pd.DataFrame, choice: ModelChoice, fc: pd.DataFrame,
+                 baseline: Sequence, targets: Sequence, alpha: float = 0.05, lang: str = "nb") -> KeyFindings:
+    """The page's key findings on a user's series (analysis.present.findings): the total excess over the
+    earlier trend with its prediction range, the trend's model in plain words and the last forecast period."""
+    catalogue.check_lang(lang)
+    t = excess.iloc[-1]
+    when, p = join_words(targets, lang), _p(alpha)
+    lo, hi = t["excess_lower"], t["excess_upper"]
+    if lo > 0 or hi < 0:
+        size = findings.between(*sorted((abs(lo), abs(hi))), lang, "messages", value=abs(t["excess"]))
+        out = [_kf(lang, "excess_above" if lo > 0 else "excess_below", targets=when, p=p, range=size,
+                   value=findings.amount(abs(t["excess"]), lang, "messages"))]
+    else:
+        out = [_kf(lang, "excess_unclear", targets=when, p=p, low=findings.amount(-lo, lang, "messages"),
+                   high=findings.amount(hi, lang, "messages"))]
+    key = "model_weak" if choice.automatic and choice.weak else "model_auto" if choice.automatic else "model_given"
+    units = _kf(lang, "months" if frequency(series) == "M" else "years")
+    out.append(_kf(lang, key, model=catalogue.text(lang, f"findings.model.{choice.model}"), first=baseline[0],
+                   last=baseline[1], n=choice.n_predictions, units=units))
+    if len(fc):
+        f = fc.iloc[-1]
+        out.append(_kf(lang, "forecast", period=f["period"],
+                       range=findings.between(f["lower"], f["upper"], lang, "messages", value=f["mean"])))
+    return findings.block(out, lang)
