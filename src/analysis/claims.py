@@ -53,7 +53,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from analysis.cache import cached
 from analysis.data import is_published, load_published
@@ -339,6 +338,8 @@ def _lp(c: np.ndarray, mats: tuple) -> tuple[int, float]:
 
 
 def _solve(c: np.ndarray, mats: tuple) -> tuple[int, float]:
+    from scipy.optimize import linprog  # here, not at the top: a kernel whose results come from the cache skips it
+
     a_ub, b_ub, a_eq, b_eq = mats
     res = linprog(
         c,

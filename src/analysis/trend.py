@@ -39,15 +39,51 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from statsmodels.genmod import families
-from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.regression.linear_model import OLS
-from statsmodels.stats.stattools import durbin_watson
 
 from analysis.cache import cached
 from analysis.errors import DataError
 from analysis.results import Note, note
+
+
+# scipy.optimize, scipy.stats and statsmodels are imported on first use, not with this module: together about a
+# second of every kernel, and a page on the published figures (or one whose results come from the cache,
+# analysis.cache) fits nothing.
+class _OnUse:
+    """A module imported when one of its attributes is first asked for."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> object:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+optimize = _OnUse("scipy.optimize")
+stats = _OnUse("scipy.stats")
+families = _OnUse("statsmodels.genmod.families")
+
+
+def OLS(*args: object, **kwargs: object):  # noqa: N802 (statsmodels' class, imported on first use)
+    """statsmodels' OLS model."""
+    from statsmodels.regression.linear_model import OLS as model
+
+    return model(*args, **kwargs)
+
+
+def GLM(*args: object, **kwargs: object):  # noqa: N802 (statsmodels' class, imported on first use)
+    """statsmodels' GLM model."""
+    from statsmodels.genmod.generalized_linear_model import GLM as model
+
+    return model(*args, **kwargs)
+
+
+def durbin_watson(resids: np.ndarray) -> float:
+    """statsmodels' Durbin-Watson statistic."""
+    from statsmodels.stats.stattools import durbin_watson as statistic
+
+    return statistic(resids)
 
 MODELS = ("linear", "loglinear", "poisson", "ets", "segmented", "logistic")
 # Fewest periods each model is fitted on (more parameters need more points; ETS has five of its own).

@@ -44,7 +44,7 @@ from pathlib import Path
 
 from analysis import __version__, paths
 from analysis.errors import DataError
-from analysis.pipeline.briefing import write_handouts
+from analysis.pipeline.briefing import BRIEFING_STEM, Written, write_handouts
 from analysis.pipeline.render import Outcome, Task, render
 from analysis.present.catalogue import LANGS
 
@@ -617,8 +617,14 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     failed = [o for o in outcomes if not o.ok]
     removed = remove_stale(out_dir, tasks, outcomes, all_notebooks)
-    handouts = write_handouts(out_dir, all_notebooks, built, commit, data, synthetic, overrides.get("sheet"),
-                              sorted({t.lang for t in tasks if t.lang}, key=LANGS.index))
+    langs = sorted({t.lang for t in tasks if t.lang}, key=LANGS.index)
+    if tasks and len(skip) == len(tasks) and all(
+            (out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html").is_file() for lang in langs):
+        # Nothing rendered: the two-page briefings made from these pages stand (printing a PDF takes seconds).
+        handouts = Written(notes=["two-page briefing(s): up to date"])
+    else:
+        handouts = write_handouts(out_dir, all_notebooks, built, commit, data, synthetic, overrides.get("sheet"),
+                                  langs)
     index = write_index(out_dir, all_notebooks, {o.name for o in failed}, built, commit, data, synthetic)
     top = out_dir.parent.parent
     if out_dir.parent.name == USER_DATA_FOLDER and top.resolve() == paths.REPORTS_DIR.resolve():
