@@ -25,6 +25,12 @@ import pytest
 
 from analysis import paths
 
+# One BLAS thread per process, set before numpy loads here and inherited by every kernel the tests start: the
+# two xdist workers and their kernels already keep both cores busy, and the models' matrices are small, so more
+# OpenBLAS threads only spin against each other (the calibration tests used about half again the CPU time).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 LANGS = ("nb", "en")
 # Every notebook file: each notebook is kept once per language, notebooks/<lang>/<stem>.ipynb.
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*/*.ipynb"))
@@ -33,6 +39,33 @@ STEMS = sorted({p.stem for p in NOTEBOOKS})
 # the same notebooks (tests/test_reports.py, serial against parallel) can be compared with it byte for byte.
 BUILD_EPOCH = "1700000000"  # SOURCE_DATE_EPOCH: 2023-11-14T22:13:20Z
 BUILD_COMMIT = ("f" * 40, False)
+
+
+# A user's file, SYNTHETIC test data written by hand: the total and SYSVAK in 2019 and 2020, four rows. Notebooks
+# 00 and 01 run on it once each (executed("00_data_overview", "en", data=USER_SERIES)), for every test of a run on
+# a user's file (tests/test_overview.py, test_claims.py, test_findings.py).
+USER_SERIES = ("synthetic_series.csv", "period,measure,sender,receiver,value,source_id\n"
+               "2019,total,all,all,201000000,synthetic_test\n2020,total,all,all,193000000,synthetic_test\n"
+               "2019,sysvak,all,all,4000000,synthetic_test\n2020,sysvak,all,all,5000000,synthetic_test\n")
+
+
+
+def trend_series() -> tuple[tuple[str, str], dict[str, object]]:
+    """(data, parameters) of notebook 03's run on a user's full series, SYNTHETIC (fixed seed): a yearly total
+    2010-2021 on an S-curve with noise, then 193 and 284 million; baseline 2010-2019, target years 2020 and
+    2021, 60 bootstrap draws. Use as executed("03_trend_models", "en", data=data, **parameters): one execution for
+    every test of it (tests/test_trend.py, test_findings.py, test_teaching.py)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(2024)
+    years = np.arange(2010, 2022)
+    y = np.round(200e6 / (1 + np.exp(-0.9 * (years - 2012.0))) + rng.normal(0, 3e6, 12))
+    y[-2:] = [193e6, 284e6]
+    series = pd.DataFrame({"period": years, "measure": "total", "sender": "all", "receiver": "all", "value": y,
+                           "source_id": "synthetic_test_series"}).to_csv(index=False)
+    return ("synthetic_total.csv", series), dict(baseline_start=2010, baseline_end=2019, target_periods=[2020, 2021],
+                                                 n_boot=60)
 
 
 def notebook_file(name: str, lang: str = "nb") -> Path:

@@ -32,7 +32,7 @@ from analysis.claims import (
 )
 from analysis.data import load_published, load_series
 from analysis.present.catalogue import text as catalogue_text
-from conftest import image_count, outputs_text
+from conftest import USER_SERIES, image_count, outputs_text
 
 PUB = load_published()
 X = variable  # short alias for the arithmetic below
@@ -577,9 +577,7 @@ def test_notebook_english_and_exports(published_build):
 
 @pytest.mark.notebook
 def test_notebook_on_a_user_series_skips_the_claims(executed):
-    series = ("period,measure,sender,receiver,value\n2019,total,all,all,201000000\n"  # synthetic test data
-              "2020,total,all,all,193000000\n")
-    nb = executed("01_reproduce_2021", "en", data=("synthetic_series.csv", series)).nb
+    nb = executed("01_reproduce_2021", "en", data=USER_SERIES).nb  # synthetic: total and SYSVAK, 2019 and 2020
     text = outputs_text(nb)
     assert "does not apply to this file" in text
     assert "Skipped" in text

@@ -22,7 +22,7 @@ from analysis.present import (
 )
 from analysis.present.findings import KeyFindings, between, digits_for, ends, hedged, word_count
 from analysis.trend import ModelChoice
-from conftest import LANGS, STEMS, image_count
+from conftest import LANGS, STEMS, USER_SERIES, image_count, trend_series
 
 HEADING = {"en": "## Key findings", "nb": "## Hovedfunn"}
 DETAILS = {"en": "## Details", "nb": "## Detaljer"}
@@ -346,9 +346,9 @@ def test_each_page_opens_with_its_findings_and_one_figure(published_build, publi
     assert counts["nb"] == counts["en"]
 
 
-SYNTHETIC = ("period,measure,sender,receiver,value,source_id\n"  # synthetic test data, written by hand
-             "2019,total,all,all,201000000,synthetic_test\n2020,total,all,all,193000000,synthetic_test\n"
-             "2019,sysvak,all,all,4000000,synthetic_test\n2020,sysvak,all,all,5000000,synthetic_test\n")
+# synthetic test data, written by hand: the total and SYSVAK in 2019 and 2020, four rows; the suite's user series
+# (conftest.USER_SERIES), so notebooks 00 and 01 run on it once for this module and the others
+SYNTHETIC = USER_SERIES[1]
 
 
 @pytest.mark.notebook
@@ -372,14 +372,8 @@ def test_findings_on_a_user_series(executed, stem):
 @pytest.mark.notebook
 def test_trend_findings_on_a_full_series(executed):
     # the series of tests/test_trend.py::test_notebook_on_a_synthetic_full_series: the same execution
-    rng = np.random.default_rng(2024)
-    years = np.arange(2010, 2022)
-    y = np.round(200e6 / (1 + np.exp(-0.9 * (years - 2012.0))) + rng.normal(0, 3e6, 12))
-    y[-2:] = [193e6, 284e6]
-    series = pd.DataFrame({"period": years, "measure": "total", "sender": "all", "receiver": "all", "value": y,
-                           "source_id": "synthetic_test_series"}).to_csv(index=False)
-    nb = executed("03_trend_models", "en", data=("synthetic_total.csv", series), baseline_start=2010,
-                  baseline_end=2019, target_periods=[2020, 2021], n_boot=60).nb
+    data, parameters = trend_series()
+    nb = executed("03_trend_models", "en", data=data, **parameters).nb
     shown = _check_page_order(nb, "en", published=False)
     _plain_checks(KeyFindings(shown, "en"))
     assert len(shown) == 3 and shown[0].startswith("In 2020 and 2021 ")

@@ -8,7 +8,7 @@ import pytest
 
 from analysis.data import load_published, load_sources
 from analysis.pipeline.report_html import select_for_data
-from conftest import LANGS, image_count, notebook_file, outputs_text
+from conftest import LANGS, USER_SERIES, image_count, notebook_file, outputs_text
 
 
 def page_text(nb, published: bool) -> str:
@@ -60,10 +60,7 @@ def test_data_overview_in_norwegian_with_whole_sources(published_build):
 
 @pytest.mark.notebook
 def test_data_overview_on_a_user_series_says_nothing_about_the_page(executed):
-    series = ("period,measure,sender,receiver,value,source_id\n"  # synthetic test data, written by hand
-              "2019,total,all,all,201000000,synthetic_test\n2020,total,all,all,193000000,synthetic_test\n"
-              "2019,sysvak,all,all,4000000,synthetic_test\n2020,sysvak,all,all,5000000,synthetic_test\n")
-    run = executed("00_data_overview", "en", data=("synthetic_series.csv", series))
+    run = executed("00_data_overview", "en", data=USER_SERIES)  # synthetic: total and SYSVAK, 2019 and 2020
     nb, p = run.nb, run.data_path
     text = page_text(nb, published=False)  # what the page of this run shows (outputs and markdown)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -18,7 +18,7 @@ from scipy import stats
 from statsmodels.datasets import nile
 
 from analysis import DataError, trend
-from conftest import image_count, outputs_text
+from conftest import image_count, outputs_text, trend_series
 
 # ---------------------------------------------------------------- the Nile (real data shipped with statsmodels)
 
@@ -452,14 +452,8 @@ def test_notebook_in_english(published_build):
 
 @pytest.mark.notebook
 def test_notebook_on_a_synthetic_full_series(executed):
-    rng = np.random.default_rng(2024)
-    years = np.arange(2010, 2022)
-    y = np.round(200e6 / (1 + np.exp(-0.9 * (years - 2012.0))) + rng.normal(0, 3e6, 12))
-    y[-2:] = [193e6, 284e6]
-    series = pd.DataFrame({"period": years, "measure": "total", "sender": "all", "receiver": "all", "value": y,
-                           "source_id": "synthetic_test_series"}).to_csv(index=False)
-    nb = executed("03_trend_models", "en", data=("synthetic_total.csv", series), baseline_start=2010,
-                  baseline_end=2019, target_periods=[2020, 2021], n_boot=60).nb
+    data, parameters = trend_series()  # 2010-2021 on an S-curve, then 193 and 284 million; baseline 2010-2019
+    nb = executed("03_trend_models", "en", data=data, **parameters).nb
     text = outputs_text(nb)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert "synthetic_test_series" in text  # the reader sees the data are synthetic
