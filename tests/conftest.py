@@ -87,10 +87,13 @@ def execute_notebook(name: str, out_dir: Path, **parameters: object) -> nbformat
     return nbformat.read(out, as_version=4)
 
 
-def outputs_text(nb: nbformat.NotebookNode) -> str:
-    """All text and HTML outputs of an executed notebook, joined, for assertions on what a reader sees."""
+def outputs_text(nb: nbformat.NotebookNode, without_tags: tuple[str, ...] = ()) -> str:
+    """All text and HTML outputs of an executed notebook, joined, for assertions on what a reader sees
+    (leaving out cells with any of `without_tags`)."""
     parts = []
     for cell in nb.cells:
+        if set(without_tags) & set(cell.get("metadata", {}).get("tags", [])):
+            continue
         for out in cell.get("outputs", []):
             if "text" in out:
                 parts.append(out["text"])
