@@ -9,34 +9,34 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from analysis.cache import cached
+
 PALETTE = "colorblind"
-# seaborn's "colorblind" palette, and what sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE,
-# font_scale=1.0) sets (seaborn 0.13), written out: importing seaborn (with the scipy.stats and statsmodels it
-# imports) cost every kernel about a second, for this style and these colours only.
-_PALETTE_HEX = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4", "#949494", "#ece133",
-                "#56b4e9")
-_PALETTE_RGB = tuple(tuple(int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)) for h in _PALETTE_HEX)
-_THEME = {
-    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
-    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.titlesize": 12.0,
-    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
-    "font.size": 12.0, "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0,
-    "legend.title_fontsize": 12.0, "lines.solid_capstyle": "round", "patch.edgecolor": "w",
-    "patch.force_edgecolor": True, "text.color": ".15", "xtick.bottom": False, "xtick.color": ".15",
-    "xtick.labelsize": 11.0, "xtick.major.size": 6.0, "xtick.major.width": 1.25, "xtick.minor.size": 4.0,
-    "xtick.minor.width": 1.0, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.left": False,
-    "ytick.major.size": 6.0, "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
-}
 # Hatches tell series apart in grey-scale print as well as by colour.
 HATCHES = ("", "//", "..", "xx", "\\\\", "--", "++", "oo")
 
 
+@cached
+def seaborn_theme(style: str = "whitegrid", context: str = "notebook", palette: str = PALETTE,
+                  font_scale: float = 1.0) -> tuple[dict[str, object], list[tuple[float, float, float]]]:
+    """Return the rcParams and colours seaborn's ``set_theme`` applies for these arguments, computed by seaborn.
+
+    Kept in the result cache (keyed by seaborn's version among the dependencies): importing seaborn, with the
+    scipy.stats it loads, costs a kernel about a second, and the theme is the same for every kernel.
+    """
+    import seaborn as sns
+
+    rc = {**dict(sns.axes_style(style)), **dict(sns.plotting_context(context, font_scale))}
+    return rc, [tuple(float(v) for v in c) for c in sns.color_palette(palette)]
+
+
 def set_style() -> None:
-    """Apply the package's figure style (white grid, colour-blind palette, print-friendly sizes)."""
+    """Apply the package's figure style: seaborn's whitegrid theme and colour-blind palette, print-friendly sizes."""
     from cycler import cycler
 
-    plt.rcParams.update(_THEME)
-    plt.rcParams["axes.prop_cycle"] = cycler("color", list(_PALETTE_RGB))
+    rc, palette = seaborn_theme()
+    plt.rcParams.update(rc)
+    plt.rcParams["axes.prop_cycle"] = cycler("color", palette)
     plt.rcParams.update(
         {
             "figure.figsize": (8, 4.5),
@@ -58,7 +58,8 @@ def wrap(text: str, width: int = 18, *, break_long_words: bool = False) -> str:
 
 def colors(n: int) -> list:
     """Return `n` colours from the package palette."""
-    return [_PALETTE_RGB[i % len(_PALETTE_RGB)] for i in range(n)]
+    palette = seaborn_theme()[1]
+    return [palette[i % len(palette)] for i in range(n)]
 
 
 def interval_bars(
