@@ -27,6 +27,8 @@ def seaborn_theme(style: str = "whitegrid", context: str = "notebook", palette: 
     import seaborn as sns
 
     rc = {**dict(sns.axes_style(style)), **dict(sns.plotting_context(context, font_scale))}
+    # seaborn's default colormap ("rocket") exists only once seaborn is imported; no figure here draws an image
+    rc.pop("image.cmap", None)
     return rc, [tuple(float(v) for v in c) for c in sns.color_palette(palette)]
 
 
