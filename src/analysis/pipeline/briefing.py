@@ -231,7 +231,7 @@ def briefing_html(
     `own_ids` source ids the file named that data/sources.csv does not have; `data_name` (a user's file) changes
     the title and the paragraph on what the figures can say.
     """
-    from analysis.pipeline.report_html import synthetic_banner
+    from analysis.pipeline.report_html import page_head, synthetic_banner
 
     catalogue.check_lang(lang)
     e = html.escape
@@ -265,21 +265,11 @@ def briefing_html(
     prov = e(t("pages.briefing.provenance", built="\0", commit="\1")).replace(
         "\0", f'<time datetime="{e(built)}">{e(built)}</time>').replace("\1", commit_text)
     banner = synthetic_banner(lang) if synthetic else ""
-    return f"""<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta name="description" content="{e(t('pages.briefing.intro'))}">
-<meta name="helsemeldinger:lang" content="{lang}">
-<meta name="helsemeldinger:audience" content="two-page-briefing">
-<meta name="helsemeldinger:built" content="{e(built)}">
-<meta name="helsemeldinger:synthetic" content="{'true' if synthetic else 'false'}">
-<title>{e(title)}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<main>
+    head = page_head(lang, e(title), STYLE, [
+        ("description", t("pages.briefing.intro")), ("helsemeldinger:lang", lang),
+        ("helsemeldinger:audience", "two-page-briefing"), ("helsemeldinger:built", built),
+        ("helsemeldinger:synthetic", "true" if synthetic else "false")])
+    return f"""{head}<main>
 {banner}<h1>{e(title)}</h1>
 <p class="hm-prov">{prov}: {data_text}</p>
 <p class="hm-intro">{e(t('pages.briefing.intro'))}</p>
@@ -357,7 +347,7 @@ def pdf_pages(path: Path) -> int | None:
 def teaching_index_html(out_dir: Path, built: str = "") -> str | None:
     """Return teaching/index.html for `out_dir`: the class plan, bilingual, with links to each notebook's
     teaching and solutions pages found there; None when no notebook of the plan has a teaching page."""
-    from analysis.pipeline.report_html import inline_html
+    from analysis.pipeline.report_html import inline_html, page_head
 
     e = html.escape
     teaching = out_dir / "teaching"
@@ -392,18 +382,9 @@ def teaching_index_html(out_dir: Path, built: str = "") -> str | None:
                         for i, lang in enumerate(LANGS))
     cols = "".join(f"<th>{b(f'pages.teaching.col_{c}')}</th>" for c in ("part", "minutes", "what", "pages"))
     total = sum(m for _, m, _ in CLASS_PLAN)
-    return f"""<!DOCTYPE html>
-<html lang="{LANGS[0]}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta name="helsemeldinger:audience" content="teaching-index">
-<meta name="helsemeldinger:built" content="{e(built)}">
-<title>helsemeldinger: {b('pages.teaching.title')}</title>
-<style>{TEACHING_STYLE}</style>
-</head>
-<body>
-<main>
+    head = page_head(LANGS[0], f"helsemeldinger: {b('pages.teaching.title')}", TEACHING_STYLE, [
+        ("helsemeldinger:audience", "teaching-index"), ("helsemeldinger:built", built)])
+    return f"""{head}<main>
 <p class="hm-nav"><a href="../index.html">← {b('pages.teaching.back')}</a></p>
 <h1>{b('pages.teaching.title')}</h1>
 <p>{intro}</p>

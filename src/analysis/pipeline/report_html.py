@@ -37,7 +37,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -487,6 +487,15 @@ class _ResourceFinder(HTMLParser):
             self._check_css("<style>", data)
 
 
+def page_head(lang: str, title_html: str, style: str, meta: Sequence[tuple[str, str]]) -> str:
+    """The start of a self-contained page up to ``<body>``: language, charset, viewport, the named metas
+    (values escaped here), the title (given as HTML) and the style."""
+    metas = "".join(f'<meta name="{html.escape(n)}" content="{html.escape(v)}">\n' for n, v in meta)
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n{metas}'
+            f'<title>{title_html}</title>\n<style>{style}</style>\n</head>\n<body>\n')
+
+
 def external_resources(page: str) -> list[str]:
     """Return every reference in an HTML page that a browser would fetch (anything but data: URIs and #ids).
 
@@ -681,20 +690,10 @@ def index_html(
 
     columns = "".join(f"<th>{both(f'pages.index.col_{c}')}</th>"
                       for c in ("report", "summary", "lang", "code", "notebook", "built"))
-    return f"""<!DOCTYPE html>
-<html lang="{LANGS[0]}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta name="helsemeldinger:data-name" content="{e(data_name)}">
-<meta name="helsemeldinger:data" content="{e(data_path)}">
-<meta name="helsemeldinger:synthetic" content="{'true' if synthetic else 'false'}">
-<meta name="helsemeldinger:built" content="{e(built)}">
-<title>{e(heading)}</title>
-<style>{INDEX_STYLE}{STYLE_SYNTHETIC}{PRINT_STYLE}</style>
-</head>
-<body>
-<main>
+    head = page_head(LANGS[0], e(heading), f"{INDEX_STYLE}{STYLE_SYNTHETIC}{PRINT_STYLE}", [
+        ("helsemeldinger:data-name", data_name), ("helsemeldinger:data", data_path),
+        ("helsemeldinger:synthetic", "true" if synthetic else "false"), ("helsemeldinger:built", built)])
+    return f"""{head}<main>
 {banner}{up_link}<h1>{e(heading)}</h1>
 {intro_data}
 <p>{paragraph("pages.index.intro")}</p>
