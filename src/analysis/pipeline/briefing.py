@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import paths
+from analysis.pipeline.report_html import A4_PAGE
 from analysis.present import catalogue
 from analysis.present.catalogue import LANGS
 
@@ -95,10 +96,8 @@ table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
 th, td { text-align: left; vertical-align: top; padding: 0.4rem 0.5rem; border-bottom: 1px solid #ccc; }
 th { background: #f0f0f0; }
 td.hm-min { text-align: right; white-space: nowrap; }
-@page { size: A4; margin: 15mm 14mm 17mm;
-  @bottom-center { content: counter(page) " / " counter(pages); font: 9pt system-ui, sans-serif; color: #444; } }
-@media print { .hm-nav { display: none !important; } tr { break-inside: avoid; } a { color: inherit; } }
-"""
+""" + A4_PAGE + (
+    "@media print { .hm-nav { display: none !important; } tr { break-inside: avoid; } a { color: inherit; } }\n")
 
 
 @dataclass(frozen=True)

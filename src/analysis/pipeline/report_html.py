@@ -47,10 +47,11 @@ from analysis.present import catalogue
 from analysis.present.catalogue import LANGS
 
 TEMPLATE_NAME = "helsemeldinger.html.j2"
-PRINT_STYLE = """
-@page { size: A4; margin: 15mm 14mm 17mm;
+# A4 with "n / N" page numbers: every printed page but the two-page briefing (which sets tighter margins)
+A4_PAGE = """@page { size: A4; margin: 15mm 14mm 17mm;
   @bottom-center { content: counter(page) " / " counter(pages); font: 9pt system-ui, sans-serif; color: #444; } }
-@media print {
+"""
+PRINT_STYLE = "\n" + A4_PAGE + """@media print {
   html, body { background: #fff; }
   main { max-width: none; padding: 0; }
   img, svg, table, figure, pre, .jp-OutputArea-output, .jp-RenderedImage, .hm-key-findings, .hm-synthetic,
