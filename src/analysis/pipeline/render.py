@@ -32,7 +32,21 @@ from analysis.pipeline.provenance import (
 
 
 class IpcKernelManager(AsyncKernelManager):
-    """Kernel manager using the ipc transport with a unique socket path (tcp on Windows, which lacks ipc)."""
+    """Kernel manager using the ipc transport with a unique socket path (tcp on Windows, which lacks ipc), whose
+    kernels are forked warm from :mod:`analysis.pipeline.warm` where it can serve them."""
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: object) -> None:
+        """Launch the kernel forked from the warm process, else (it cannot serve this kernel) the ordinary way."""
+        from analysis.pipeline import warm
+
+        forked = warm.launch(kernel_cmd, kw.get("env"), kw.get("cwd"))  # type: ignore[arg-type]
+        if forked is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        provisioner = self.provisioner
+        provisioner.process = forked  # polled and signalled like the Popen the ordinary launch keeps
+        provisioner.pid = provisioner.pgid = forked.pid  # the kernel leads its own session, as launched
+        provisioner.cwd = kw.get("cwd") or os.getcwd()
+        self._reconcile_connection_info(provisioner.connection_info)
 
     @default("transport")
     def _default_transport(self) -> str:
@@ -169,7 +183,6 @@ def _error_text(exc: BaseException, executed: Path) -> str:
 def render(task: Task, announce: bool = True) -> Outcome:
     """Execute `task` with papermill, then write its three HTML pages (briefing, teaching, solutions) atomically;
     never raises."""
-    import nbformat
     import papermill
 
     from analysis.pipeline.report_html import (
@@ -188,21 +201,23 @@ def render(task: Task, announce: bool = True) -> Outcome:
         sys.stdout.flush()
     task.executed.parent.mkdir(parents=True, exist_ok=True)
     try:
-        papermill.execute_notebook(
+        nb = papermill.execute_notebook(
             prepare(task.notebook, task.parameters),
             str(task.executed),
             parameters=task.parameters,
             kernel_name=task.kernel,
             execution_timeout=task.timeout,
             progress_bar=False,
+            # written once, when the notebook has run: papermill would write it again at each cell's start and
+            # end (about 90 writes, 1-2 s of this process's time for a report, competing with the other threads)
+            request_save_on_cell_execute=False,
             kernel_manager_class=IpcKernelManager,
             # The kernel's working folder, given to nbclient directly: papermill's own `cwd` argument changes
             # the folder of the whole process, which parallel threads share.
             resources={"metadata": {"path": str(task.notebook.parent)}},
         )
         executed_at = time.perf_counter()
-        nb = nbformat.read(task.executed, as_version=4)
-        seen = audit(nb)
+        seen = audit(nb)  # the executed notebook as papermill returns it (and wrote it to task.executed)
         files = list(seen.read)
         synthetic = task.synthetic or seen.synthetic
         nb = select_language(nb, task.lang)
