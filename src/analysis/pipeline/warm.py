@@ -89,7 +89,7 @@ def _import_env(env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if IMPORT_TIME.match(k)}
 
 
-def _kernel_command(cmd: Sequence[str]) -> tuple[tuple[str, ...], list[str]] | None:
+def kernel_command(cmd: Sequence[str]) -> tuple[tuple[str, ...], list[str]] | None:
     """(interpreter options, ipykernel arguments) of a kernel command of this interpreter
     (``<python> [options] -m ipykernel_launcher <arguments>``), else None."""
     cmd = list(cmd)
@@ -278,7 +278,7 @@ class WarmProcess:
 
     def serves(self, cmd: Sequence[str], env: Mapping[str, str] | None) -> list[str] | None:
         """The ipykernel arguments if this warm process can start the kernel `cmd` with `env`, else None."""
-        parsed = _kernel_command(cmd)
+        parsed = kernel_command(cmd)
         if parsed is None or parsed[0] != self.options or self.broken or self.proc.poll() is not None:
             return None
         return parsed[1] if _import_env(env if env is not None else os.environ) == self.env else None
@@ -337,7 +337,7 @@ def start(options: tuple[str, ...] = ()) -> WarmProcess | None:
 def launch(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.PathLike | None) -> ForkedKernel | None:
     """Start the kernel `cmd` (with `env`, in `cwd`) forked from the warm process; None when it cannot serve it
     (the caller then launches it the ordinary way)."""
-    parsed = _kernel_command(cmd)
+    parsed = kernel_command(cmd)
     warm = start(parsed[0]) if parsed is not None else None
     args = warm.serves(cmd, env) if warm is not None else None
     if args is None:
