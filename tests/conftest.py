@@ -78,10 +78,13 @@ def execute_notebook(name: str, out_dir: Path, **parameters: object) -> nbformat
     `out_dir` and return the executed notebook."""
     import papermill
 
+    from analysis.pipeline.render import IpcKernelManager
+
     src = notebook_file(name, str(parameters.get("lang", "nb")))
     out = out_dir / f"{name}_{parameters.get('lang', 'nb')}.ipynb"
-    papermill.execute_notebook(
+    papermill.execute_notebook(  # a warm kernel, as the pipeline's (analysis.pipeline.warm)
         str(src), str(out), parameters=parameters, kernel_name=paths.KERNEL_NAME,
+        kernel_manager_class=IpcKernelManager, request_save_on_cell_execute=False,
         cwd=str(src.parent), execution_timeout=600, progress_bar=False,
     )
     return nbformat.read(out, as_version=4)
