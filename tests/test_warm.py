@@ -71,10 +71,12 @@ def run(tmp_path, *sources: str, **env: str) -> nbformat.NotebookNode:
 
 
 def test_kernel_is_forked_warm_and_looks_freshly_launched(tmp_path):
-    first = run(tmp_path, PROBE, HM_PROBE="one").probe[0]
-    second = run(tmp_path, PROBE, HM_PROBE="two").probe[0]
     process = warm.start(kernel_options())
     assert process is not None
+    while process.pending():  # kernels asked for meanwhile are forked with fewer modules loaded (tested below)
+        time.sleep(0.05)
+    first = run(tmp_path, PROBE, HM_PROBE="one").probe[0]
+    second = run(tmp_path, PROBE, HM_PROBE="two").probe[0]
     for got, probe in ((first, "one"), (second, "two")):
         assert got["ppid"] == process.proc.pid  # forked by the warm process, not launched by this one
         assert got["pgid"] == got["pid"]  # its own session, as jupyter_client launches a kernel
@@ -170,3 +172,20 @@ def test_warm_process_ends_with_its_parent_and_stops_its_kernels(tmp_path):
     else:
         os.kill(kernel, signal.SIGKILL)
         pytest.fail(f"kernel {kernel} still ran 30 s after its build was killed")
+
+
+def test_kernel_asked_for_while_the_warm_process_still_imports(tmp_path, monkeypatch):
+    """The first kernels of a build are forked as soon as they are asked for, with what is loaded by then; they
+    import the rest themselves and behave the same."""
+    options = kernel_options()
+    fresh = warm.WarmProcess(options)
+    monkeypatch.setitem(warm._processes, options, fresh)
+    try:
+        got = run(tmp_path, PROBE, HM_PROBE="early").probe[0]
+        assert got["ppid"] == fresh.proc.pid
+        assert got["probe"] == "early"
+        assert got["backend"] == "module://matplotlib_inline.backend_inline"
+        assert got["argv0"] == "ipykernel_launcher.py"
+    finally:
+        fresh.close()
+    assert fresh.proc.returncode is not None  # closing its stdin ended it

@@ -44,12 +44,25 @@ PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
+    "ipykernel.debugger",  # with debugpy, loaded when a kernel starts
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.core.pylabtools",
+    "IPython.extensions.storemagic",
+    "sqlite3",
+    "tornado.gen",
+    "tornado.locks",
+    "tornado.queues",
+    "tornado.platform.asyncio",
     "IPython.display",
     "numpy",
     "pandas",
     "matplotlib",
     "matplotlib.pyplot",
     "matplotlib.figure",
+    "matplotlib.backends.backend_agg",  # the renderers (modules only: no backend is chosen by importing them)
+    "matplotlib.backends.backend_svg",
     "scipy.optimize",
     "scipy.stats",
     "statsmodels.api",
@@ -153,57 +166,62 @@ def _kernel_child(request: dict, closing: Sequence[int]) -> None:
             os._exit(code)
 
 
+def _answer(listener: socket.socket, children: list[int], pending: int) -> None:
+    """Answer one request on `listener`: fork the kernel it asks for and reply with its pid (null: no fork), or
+    say how many modules are still to be imported (a request without "args")."""
+    conn, _ = listener.accept()
+    with conn:
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        try:
+            request = json.loads(data)
+        except ValueError:
+            return
+        if "args" not in request:
+            conn.sendall(json.dumps({"pending": pending}).encode() + b"\n")
+            return
+        pid = None
+        if threading.active_count() == 1:  # fork copies only the calling thread: a thread here could hang a kernel
+            pid = os.fork()
+            if pid == 0:
+                _kernel_child(request, [listener.fileno(), conn.fileno()])
+            children.append(pid)
+        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+
 def serve(listen_fd: int) -> None:
-    """Run the warm process: import :data:`PRELOAD`, then fork one kernel per request on the listening socket
-    `listen_fd` until stdin closes; then stop the kernels still running and exit."""
+    """Run the warm process: import :data:`PRELOAD` one module at a time, forking a kernel for each request on the
+    listening socket `listen_fd` as it comes (a kernel asked for early imports the rest itself), until stdin
+    closes; then stop the kernels still running and exit."""
+    import importlib
     from pathlib import Path as _Path
 
     # as ipykernel_launcher does: the folder it was started from is not on sys.path while modules load
     if sys.path and (sys.path[0] == "" or _Path(sys.path[0]) == _Path.cwd()):
         del sys.path[0]
-    # as jupyter_client and ipykernel would set them before the kernel imports anything
+    # as jupyter_client and ipykernel set them before a kernel imports anything (a child gets its own environment)
     os.environ.setdefault("JPY_PARENT_PID", str(os.getppid()))
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = INLINE_BACKEND
-    import importlib
-
-    for name in PRELOAD:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module that cannot load here is loaded (or fails) in the kernel
-            pass
-    os.environ.pop("JPY_PARENT_PID", None)
-    if os.environ.get("MPLBACKEND") == INLINE_BACKEND:
-        os.environ.pop("MPLBACKEND")
     listener = socket.socket(fileno=listen_fd)
-    if threading.active_count() != 1:  # fork copies only the calling thread: refuse rather than hang a kernel
-        sys.stdout.write("warm kernels: threads started during imports; kernels start the ordinary way\n")
-        return
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked kernels are reaped by the system
     children: list[int] = []
+    todo = list(PRELOAD)
     while True:
-        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        ready, _, _ = select.select([listener, sys.stdin], [], [], 0 if todo else None)
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 4096):
             break
-        if listener not in ready:
-            continue
-        conn, _ = listener.accept()
-        with conn:
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+        if listener in ready:
+            _answer(listener, children, len(todo))
+        elif todo:
             try:
-                request = json.loads(data)
-            except ValueError:
-                continue
-            pid = os.fork()
-            if pid == 0:
-                _kernel_child(request, [listener.fileno(), conn.fileno()])
-            children.append(pid)
-            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                importlib.import_module(todo.pop(0))
+            except Exception:  # noqa: BLE001 - a module that cannot load here is loaded (or fails) in the kernel
+                pass
     for pid in children:  # the build ended without stopping these (it was killed): stop them as it would
         try:
             os.killpg(pid, signal.SIGTERM)
@@ -283,24 +301,34 @@ class WarmProcess:
             return None
         return parsed[1] if _import_env(env if env is not None else os.environ) == self.env else None
 
+    def _ask(self, request: dict) -> dict:
+        """Send `request` to the warm process and return its reply (OSError or ValueError when that fails)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(START_TIMEOUT)
+            conn.connect(self._path)
+            conn.sendall(json.dumps(request).encode() + b"\n")
+            reply = b""
+            while not reply.endswith(b"\n"):
+                chunk = conn.recv(4096)
+                if not chunk:
+                    raise OSError("the warm process closed the connection")
+                reply += chunk
+        return json.loads(reply)
+
     def fork(self, args: Sequence[str], env: Mapping[str, str], cwd: str | os.PathLike) -> int | None:
         """Ask for a kernel with ipykernel arguments `args`; return its pid (None if the warm process failed)."""
-        request = {"args": list(args), "env": dict(env), "cwd": str(cwd)}
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.settimeout(START_TIMEOUT)
-                conn.connect(self._path)
-                conn.sendall(json.dumps(request).encode() + b"\n")
-                reply = b""
-                while not reply.endswith(b"\n"):
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        raise OSError("the warm process closed the connection")
-                    reply += chunk
-            return int(json.loads(reply)["pid"])
-        except (OSError, ValueError, KeyError):
+            pid = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd)})["pid"]
+            if pid is None:
+                raise ValueError("the warm process cannot fork")
+            return int(pid)
+        except (OSError, ValueError, KeyError, TypeError):
             self.broken = True
             return None
+
+    def pending(self) -> int:
+        """How many of :data:`PRELOAD` the warm process has still to import (it forks kernels meanwhile)."""
+        return int(self._ask({})["pending"])
 
     def close(self) -> None:
         """End the warm process (it stops when its stdin closes)."""
@@ -342,7 +370,9 @@ def launch(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.Path
     args = warm.serves(cmd, env) if warm is not None else None
     if args is None:
         return None
-    pid = warm.fork(args, dict(env if env is not None else os.environ), cwd or os.getcwd())
+    env = dict(env if env is not None else os.environ)
+    env.setdefault("JPY_PARENT_PID", str(os.getpid()))  # as jupyter_client's launch_kernel adds it
+    pid = warm.fork(args, env, cwd or os.getcwd())
     return ForkedKernel(pid) if pid else None
 
 
