@@ -89,12 +89,21 @@ def test_kernel_is_forked_warm_and_looks_freshly_launched(tmp_path):
     assert first["draw"] != second["draw"]  # numpy's global generator seeded afresh in each kernel, as at start-up
 
 
-def test_kernel_launched_the_ordinary_way_when_off(tmp_path):
-    warm_one = run(tmp_path, PROBE).probe[0]
-    cold = run(tmp_path, PROBE, HELSEMELDINGER_WARM="off").probe[0]
-    assert cold["ppid"] == os.getpid()  # started by this process (jupyter_client's Popen)
-    assert cold["path"] == warm_one["path"]  # the same sys.path as a forked kernel
-    assert not cold["preloaded"]
+def test_off_gives_an_ordinary_kernel_with_identical_outputs(tmp_path):
+    """HELSEMELDINGER_WARM=off: the kernel is launched by this process. A figure (PNG bytes), a table (HTML) and
+    text are the same from it as from a forked kernel, and so is sys.path."""
+    def outputs(nb):
+        return [(o.get("output_type"), o.get("text"), dict(o.get("data", {})))
+                for c in nb.cells[1:] for o in c.outputs]
+
+    forked = run(tmp_path, PROBE, FIGURE)
+    cold = run(tmp_path, PROBE, FIGURE, HELSEMELDINGER_WARM="off")
+    assert cold.probe[0]["ppid"] == os.getpid()  # started by this process (jupyter_client's Popen)
+    assert forked.probe[0]["ppid"] != os.getpid()
+    assert not cold.probe[0]["preloaded"]
+    assert cold.probe[0]["path"] == forked.probe[0]["path"]
+    assert any("image/png" in d for _, _, d in outputs(forked))
+    assert outputs(forked) == outputs(cold)
 
 
 def test_import_time_environment_change_gets_an_ordinary_kernel(tmp_path):
@@ -103,18 +112,6 @@ def test_import_time_environment_change_gets_an_ordinary_kernel(tmp_path):
     now = os.environ.get("OPENBLAS_NUM_THREADS", "")
     got = run(tmp_path, PROBE, OPENBLAS_NUM_THREADS=now + "7").probe[0]
     assert got["ppid"] == os.getpid()
-
-
-def test_warm_and_fresh_kernels_give_identical_outputs(tmp_path):
-    """A figure (PNG bytes), a table (HTML) and text: the same from a forked kernel as from a fresh one."""
-    def outputs(nb):
-        return [(o.get("output_type"), o.get("text"), dict(o.get("data", {})))
-                for c in nb.cells for o in c.outputs]
-
-    warm_out = outputs(run(tmp_path, FIGURE))
-    fresh_out = outputs(run(tmp_path, FIGURE, HELSEMELDINGER_WARM="off"))
-    assert any("image/png" in d for _, _, d in warm_out)
-    assert warm_out == fresh_out
 
 
 def test_interrupt_and_shutdown_reach_a_forked_kernel():
