@@ -263,3 +263,73 @@ def test_a_folder_without_findings_gets_no_briefing_and_loses_an_old_one(tmp_pat
         (tmp_path / "briefing" / old).write_text("old", encoding="utf-8")
     done = briefing.write_handouts(tmp_path, [Path("10_x.ipynb")], "", (None, None), langs=["nb"])
     assert done.pages == [] and sorted(p.name for p in (tmp_path / "briefing").iterdir()) == ["10_x_nb.html"]
+
+
+def test_one_browser_session_prints_each_page_as_the_command_line_does(toy_build, tmp_path):
+    chromium = briefing.find_chromium()
+    if chromium is None or not briefing.PrintSession.usable():
+        pytest.skip("no Chromium, or no posix_spawn for a session")
+    out, _ = toy_build
+    pages = [out / "briefing" / f"briefing_{lang}.html" for lang in ("nb", "en")]
+    with briefing.PrintSession(chromium) as session:  # started ahead; both pages in the same tab
+        printed = [session.print_pdf(page, tmp_path / f"s_{page.stem}.pdf", "2023-11-14T22:13:20Z").read_bytes()
+                   for page in pages]
+    assert printed[0] != printed[1]
+    for page, pdf in zip(pages, printed, strict=True):
+        assert briefing.print_pdf(page, tmp_path / f"c_{page.stem}.pdf", chromium,
+                                  "2023-11-14T22:13:20Z").read_bytes() == pdf
+
+
+def test_a_browser_that_cannot_print_is_named_with_the_page(toy_build, tmp_path, monkeypatch):
+    import shutil
+
+    false = shutil.which("false")
+    if false is None or not briefing.PrintSession.usable():
+        pytest.skip("no false(1), or no posix_spawn for a session")
+    out, _ = toy_build
+    page = out / "briefing" / "briefing_en.html"
+    session = briefing.PrintSession(false)
+    with pytest.raises(RuntimeError, match=re.escape(str(page)) + r": Chromium did not print it \(Chromium ended"):
+        session.print_pdf(page, tmp_path / "x.pdf")
+    session.close()
+    assert not (tmp_path / "x.pdf").exists()
+    copy = tmp_path / "out"  # the handouts: the session fails, then the command line, each PDF said in one line
+    shutil.copytree(out, copy)
+    monkeypatch.setenv("HM_CHROMIUM", false)
+    done = briefing.write_handouts(copy, sorted((out.parent / "notebooks").glob("*/*.ipynb")), "2023-11-15T00:00:00Z",
+                                   (None, None), langs=["en"])
+    assert [p.name for p in done.pages] == ["briefing_en.html"] and done.pdfs == []
+    assert done.notes == [f"briefing_en.pdf not written: {copy / 'briefing' / 'briefing_en.html'}: Chromium wrote "
+                          "no PDF (exit code 1)"]
+    assert not (copy / "briefing" / "briefing_en.pdf").exists()
+
+
+@pytest.mark.notebook
+def test_a_change_in_one_language_writes_only_that_languages_briefing(tmp_path, monkeypatch, capsys):
+    toy_notebooks(tmp_path / "notebooks")
+    out = tmp_path / "out"
+    cli = ["--notebooks", str(tmp_path / "notebooks"), "--out", str(out), "--build", str(tmp_path / "build")]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
+    assert reports.run(cli) == 0
+    capsys.readouterr()
+    handouts = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (out / "briefing").glob("briefing_*")}
+    assert {"briefing_nb.html", "briefing_en.html"} <= set(handouts)
+
+    edited = tmp_path / "notebooks" / "en" / "02_toy.ipynb"
+    nb = nbformat.read(edited, as_version=4)
+    nb.cells[0].source += " Edited."
+    nbformat.write(nb, edited)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")  # 2027-01-15T08:00:00Z
+    assert reports.run(cli) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^  ok +02_toy_en ", printed, re.M) and re.search(r"^  up to date 02_toy_nb ", printed, re.M)
+    assert "  briefing/briefing_en.html\n" in printed and "briefing/briefing_nb.html" not in printed
+    assert "  two-page briefing (nb): up to date" in printed
+    en = (out / "briefing" / "briefing_en.html").read_text(encoding="utf-8")
+    assert "2027-01-15T08:00:00Z" in en and "2023-11-14T22:13:20Z" not in en
+    for name, (content, mtime) in handouts.items():  # the Norwegian briefing (and its PDF) stand, build time and all
+        if "_nb." in name:
+            assert ((out / "briefing" / name).read_bytes(), (out / "briefing" / name).stat().st_mtime_ns) == \
+                (content, mtime), name
+    if "briefing_en.pdf" in handouts:  # printed again, from the new page
+        assert b"(D:20270115080000+00'00')" in (out / "briefing" / "briefing_en.pdf").read_bytes()

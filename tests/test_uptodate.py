@@ -4,6 +4,7 @@ notebook 00."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -114,12 +115,12 @@ def test_a_failed_build_removes_the_stamp_and_no_stamp_is_not_up_to_date(built):
 # ---------------------------------------------------------------- end to end
 
 
-def _notebook(folder: Path, stem: str, body: str) -> Path:
+def _notebook(folder: Path, stem: str, body: str, parameters: str = 'data_path = ""\nscale = 1') -> Path:
     """A one-language notebook (no lang parameter) with a data_path parameter: it reads the file if given."""
     doc = new_notebook()
     doc.metadata["kernelspec"] = {"name": paths.KERNEL_NAME, "display_name": "Python (helsemeldinger)",
                                   "language": "python"}
-    params = new_code_cell('data_path = ""\nscale = 1')
+    params = new_code_cell(parameters)
     params.metadata["tags"] = ["parameters"]
     doc.cells = [new_markdown_cell(f"# {stem}\n\n{body}"), params,
                  new_code_cell("if data_path:\n    print(open(data_path).read().count('\\n') * scale)")]
@@ -195,3 +196,52 @@ def test_notebook_00_is_up_to_date_on_the_second_run(tmp_path, capsys):
                                              tmp_path / "out", tmp_path / "build")[0])
     recorded = stamp.read_text(encoding="utf-8")
     assert "ehelsemonitor_2021.csv" in recorded  # the data file the kernel read, from the audit
+
+
+# What a build with every report up to date must not import: it decides on the stamps alone.
+HEAVY = ("pandas", "numpy", "nbformat", "jupyter_client", "papermill", "analysis.data",
+         "analysis.pipeline.render", "analysis.pipeline.report_html")
+
+
+@pytest.mark.notebook
+def test_with_every_report_up_to_date_nothing_heavy_is_imported_but_a_bad_input_is_still_refused(tmp_path, capsys):
+    import json
+    import subprocess
+    import sys
+
+    nbdir = tmp_path / "notebooks"
+    _notebook(nbdir, "10_a", "First.", 'data_path = ""\nscale = 1\nconvention = "default"')
+    data = _series(tmp_path / "series.csv")
+    cli = ["--notebooks", str(nbdir), "--out", str(tmp_path / "out"), "--build", str(tmp_path / "build"),
+           "--data", str(data)]
+    assert reports.run(cli) == 0
+    assert _statuses(capsys.readouterr().out) == {"10_a": "ok"}
+    out = tmp_path / "out"
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    # The second run in a fresh interpreter: every report up to date, the index standing, nothing heavy imported.
+    script = ("import json, sys\nfrom analysis.pipeline import reports\ncode = reports.run(json.loads(sys.argv[1]))\n"
+              f"print('IMPORTED', json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\nsys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", script, json.dumps(cli)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(reports.__file__).parents[2])})
+    assert done.returncode == 0, done.stderr
+    assert _statuses(done.stdout) == {"10_a": "up to date"}
+    assert "Rendering 0 of 1 report(s) (1 up to date)" in done.stdout and "SYNTHETIC" in done.stdout
+    assert "[1/1] up to date 10_a" in done.stdout and f"index: {out / 'index.html'}" in done.stdout
+    assert done.stdout.splitlines()[-1] == "IMPORTED []"
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before  # nothing written
+
+    # Something to do again: the data file and the parameters are checked as before, with the same one line.
+    assert reports.run([*cli, "-p", "convention=nonsense"]) == reports.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "nonsense" in err and err.startswith("error: ") and "Nothing was run" in err and "Traceback" not in err
+    data.write_text("period,measure,value\n2020,total,5\n", encoding="utf-8")  # the file the stamp recorded, changed
+    assert reports.run(cli) == reports.EXIT_USAGE
+    assert "series.csv: missing column(s) ['sender', 'receiver']" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+
+    _series(data)  # as it was: up to date again; a deleted index is written again, the reports still up to date
+    (out / "index.html").unlink()
+    assert reports.run(cli) == 0
+    assert _statuses(capsys.readouterr().out) == {"10_a": "up to date"}
+    assert 'href="briefing/10_a.html"' in (out / "index.html").read_text(encoding="utf-8")

@@ -5,8 +5,9 @@ each page's ``<section id="key-findings">``, grouped per notebook and linking to
 ``figures/`` (embedded), the sources of the data the notebooks read (rows of ``data/sources.csv``; for a user's
 file, its ``source_id`` values) and one paragraph on what the figures can and cannot say. It is written only
 when at least one page of the folder has key findings, and is self-contained like every page.
-``briefing_<lang>.pdf`` is printed from it by headless Chromium when one is found (:func:`find_chromium`);
-the print CSS keeps it to at most two A4 pages. ``teaching/index.html`` says in what order to use the
+``briefing_<lang>.pdf`` is printed from it by headless Chromium when one is found (:func:`find_chromium`),
+every PDF of a build in one browser session (:class:`PrintSession`); the print CSS keeps it to at most two A4
+pages. ``teaching/index.html`` says in what order to use the
 notebooks in a class (:data:`CLASS_PLAN`), linking each notebook's teaching and solutions pages; it is written
 when a notebook of the plan has a teaching page in the folder. Every word comes from the message catalogue
 (``pages.briefing.*``, ``pages.teaching.*``).
@@ -21,14 +22,16 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import paths
-from analysis.pipeline.report_html import A4_PAGE
 from analysis.present import catalogue
 from analysis.present.catalogue import LANGS
 
@@ -89,6 +92,8 @@ p { margin: 0.8mm 0; }
 }
 """
 
+# The teaching index's style: these rules, then report_html.A4_PAGE and TEACHING_PRINT (joined where the page is
+# written, so that importing this module does not import report_html and nbformat: an up-to-date build needs neither)
 TEACHING_STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 2rem;
   color: #222; line-height: 1.45; }
@@ -96,7 +101,8 @@ table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
 th, td { text-align: left; vertical-align: top; padding: 0.4rem 0.5rem; border-bottom: 1px solid #ccc; }
 th { background: #f0f0f0; }
 td.hm-min { text-align: right; white-space: nowrap; }
-""" + A4_PAGE + (
+"""
+TEACHING_PRINT = (
     "@media print { .hm-nav { display: none !important; } tr { break-inside: avoid; } a { color: inherit; } }\n")
 
 
@@ -302,6 +308,28 @@ def _pdf_date(built: str) -> bytes | None:
     return f"D:{''.join(m.groups())}+00'00'".encode() if m else None
 
 
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run")
+# What ``chromium --headless --print-to-pdf --no-pdf-header-footer`` asks the page for (Chromium's headless
+# command handler), so that a page printed in a session gives the same PDF as one printed from the command line.
+PRINT_PARAMETERS = {"displayHeaderFooter": False, "generateTaggedPDF": True, "printBackground": True,
+                    "preferCSSPageSize": True}
+
+
+def _write_pdf(pdf: bytes, target: Path, built: str) -> Path:
+    """Write the PDF bytes Chromium printed to `target` atomically, its dates set to `built` (when given)."""
+    date = _pdf_date(built)
+    if date:  # same length as Chromium's own dates: the cross-reference offsets stay right
+        pdf = re.sub(rb"/(CreationDate|ModDate) \(D:\d{14}\+00'00'\)",
+                     lambda m: b"/" + m.group(1) + b" (" + date + b")", pdf)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pdf)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
+    return target
+
+
 def print_pdf(page: Path, target: Path, chromium: str, built: str = "", timeout: int = PDF_TIMEOUT) -> Path:
     """Print the HTML file `page` to the PDF `target` with headless `chromium` (a new empty profile, network
     off); the PDF's dates are set to `built` so that the same page gives the same bytes. Raises RuntimeError
@@ -309,8 +337,7 @@ def print_pdf(page: Path, target: Path, chromium: str, built: str = "", timeout:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="hm-chromium-") as profile:
         out = Path(profile) / "out.pdf"
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--no-first-run", "--no-pdf-header-footer", f"--user-data-dir={Path(profile) / 'profile'}",
+        cmd = [chromium, *CHROMIUM_FLAGS, "--no-pdf-header-footer", f"--user-data-dir={Path(profile) / 'profile'}",
                f"--print-to-pdf={out}", page.resolve().as_uri()]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
@@ -319,26 +346,219 @@ def print_pdf(page: Path, target: Path, chromium: str, built: str = "", timeout:
         if not out.is_file() or not out.read_bytes().startswith(b"%PDF"):
             last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
             raise RuntimeError(f"{page}: Chromium wrote no PDF ({last})")
-        pdf = out.read_bytes()
-        date = _pdf_date(built)
-        if date:  # same length as Chromium's own dates: the cross-reference offsets stay right
-            pdf = re.sub(rb"/(CreationDate|ModDate) \(D:\d{14}\+00'00'\)",
-                         lambda m: b"/" + m.group(1) + b" (" + date + b")", pdf)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    return target
+        return _write_pdf(out.read_bytes(), target, built)
 
 
-def pdf_pages(path: Path) -> int | None:
-    """Return the number of pages of a PDF, or None when pypdf (a dev dependency) is not installed."""
+class PrintSession:
+    """One headless Chromium that prints any number of pages to PDF: the browser starts once (in the background,
+    from :meth:`start`, so it can start while a build is still rendering) and each page is printed in the same
+    tab over the DevTools protocol on a pipe (``--remote-debugging-pipe``), with the print parameters of
+    ``--print-to-pdf`` (:data:`PRINT_PARAMETERS`): a page gives the same PDF as :func:`print_pdf`.
+
+    Needs ``os.posix_spawn`` (Linux, macOS); :meth:`usable` says whether it is there. Errors are RuntimeError
+    naming the page; :meth:`close` ends the browser (also when it never started).
+    """
+
+    def __init__(self, chromium: str, timeout: int = PDF_TIMEOUT) -> None:
+        """A session of `chromium` (not started); `timeout`: seconds allowed for the start and for each page."""
+        self.chromium, self.timeout = chromium, timeout
+        self._pid: int | None = None
+        self._to = self._from = -1
+        self._buffer = b""
+        self._events: list[dict] = []
+        self._next_id = 0
+        self._session = ""
+        self._profile = ""
+        self._failed: str | None = None  # why the session cannot print, once it failed
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def usable() -> bool:
+        """Whether this platform can start a session (a pipe on file descriptors 3 and 4 needs posix_spawn)."""
+        return hasattr(os, "posix_spawn") and hasattr(os, "POSIX_SPAWN_DUP2")
+
+    def start(self) -> PrintSession:
+        """Start the browser in a background thread (open a tab, load an empty page) and return at once."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._start, name="chromium-session", daemon=True)
+            self._thread.start()
+        return self
+
+    def _start(self) -> None:
+        try:
+            self._launch()
+            deadline = time.monotonic() + self.timeout
+            self._call("Browser.getVersion", deadline=deadline)
+            target = self._call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
+            self._session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
+                                       deadline=deadline)["sessionId"]
+            self._call("Page.enable", deadline=deadline, session=True)
+            self._call("Page.setLifecycleEventsEnabled", {"enabled": True}, deadline=deadline, session=True)
+            blank = Path(self._profile) / "blank.html"  # a first file page: the renderer of file: pages starts now
+            blank.write_text("<!DOCTYPE html><title></title>", encoding="utf-8")
+            self._load(blank.as_uri(), deadline)
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+            self._failed = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
+        pdf_pages(None)  # its PDF reader imported now too, not after the printing
+
+    def _launch(self) -> None:
+        import fcntl
+
+        self._profile = tempfile.mkdtemp(prefix="hm-chromium-")
+        child_in, self._to = os.pipe()
+        self._from, child_out = os.pipe()
+        err = os.open(os.path.join(self._profile, "stderr.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Chromium reads the protocol from fd 3 and writes to fd 4: the pipe ends are put there in the child, from
+        # copies above 9 (which close at exec), so that no end is overwritten by another before it is moved.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (child_in, child_out)]
+        try:
+            self._pid = os.posix_spawn(
+                self.chromium,
+                [self.chromium, *CHROMIUM_FLAGS, f"--user-data-dir={os.path.join(self._profile, 'profile')}",
+                 "--remote-debugging-pipe"],
+                os.environ,
+                file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                              (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                              (os.POSIX_SPAWN_DUP2, err, 2),
+                              (os.POSIX_SPAWN_DUP2, high[0], 3),
+                              (os.POSIX_SPAWN_DUP2, high[1], 4)])
+        finally:
+            for fd in (child_in, child_out, err, *high):
+                os.close(fd)
+
+    def _stderr(self) -> str:
+        """The last line Chromium wrote to its standard error (for an error message)."""
+        try:
+            lines = Path(self._profile, "stderr.txt").read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        return next((line.strip() for line in reversed(lines) if line.strip()), "no message")
+
+    def _receive(self, deadline: float) -> dict:
+        import select
+
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from], [], [], left)[0]:
+                raise RuntimeError(f"no answer within {self.timeout} s")
+            chunk = os.read(self._from, 1 << 20)
+            if not chunk:
+                raise RuntimeError(f"Chromium ended ({self._stderr()})")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def _call(self, method: str, params: dict | None = None, *, deadline: float, session: bool = False) -> dict:
+        """Send one command (to the tab with `session`) and return its result; events that come before it are
+        kept for :meth:`_load`."""
+        self._next_id += 1
+        sent = self._next_id
+        message = {"id": sent, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = self._session
+        data = json.dumps(message).encode() + b"\0"
+        try:
+            while data:
+                data = data[os.write(self._to, data):]
+        except BrokenPipeError:
+            raise RuntimeError(f"Chromium ended ({self._stderr()})") from None
+        while True:
+            got = self._receive(deadline)
+            if got.get("id") == sent:
+                if "error" in got:
+                    raise RuntimeError(f"{method}: {got['error'].get('message', got['error'])}")
+                return got.get("result", {})
+            if "method" in got:
+                self._events.append(got)
+
+    def _load(self, url: str, deadline: float) -> None:
+        """Navigate the tab to `url` and wait for its load event."""
+        self._events.clear()
+        nav = self._call("Page.navigate", {"url": url}, deadline=deadline, session=True)
+        if nav.get("errorText"):
+            raise RuntimeError(f"not loaded ({nav['errorText']})")
+        while True:
+            event = self._events.pop(0) if self._events else self._receive(deadline)
+            method, params = event.get("method"), event.get("params", {})
+            if method in ("Inspector.detached", "Target.detachedFromTarget", "Target.targetCrashed"):
+                raise RuntimeError(f"the tab closed ({params.get('reason', method)})")
+            if (method == "Page.lifecycleEvent" and params.get("name") == "load"
+                    and params.get("frameId") == nav.get("frameId") and params.get("loaderId") == nav.get("loaderId")):
+                return
+
+    def print_pdf(self, page: Path, target: Path, built: str = "") -> Path:
+        """Print the HTML file `page` to the PDF `target` (as :func:`print_pdf` would); RuntimeError naming the
+        page when the session cannot."""
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._failed is None:
+            try:
+                deadline = time.monotonic() + self.timeout
+                self._load(page.resolve().as_uri(), deadline)
+                data = self._call("Page.printToPDF", PRINT_PARAMETERS, deadline=deadline, session=True)["data"]
+                pdf = base64.b64decode(data)
+                if pdf.startswith(b"%PDF"):
+                    return _write_pdf(pdf, target, built)
+                self._failed = "Page.printToPDF gave no PDF"
+            except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+                self._failed = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
+        raise RuntimeError(f"{page}: Chromium did not print it ({self._failed})")
+
+    def close(self, wait: bool = True) -> None:
+        """End the browser (asked to close, killed if it has not within 10 s) and remove its profile; without
+        `wait`, in a thread of its own that the interpreter waits for before it exits."""
+        if not wait:
+            threading.Thread(target=self.close, name="chromium-close").start()
+            return
+        if self._thread is not None:
+            self._thread.join()
+        if self._pid is not None:
+            try:
+                self._call("Browser.close", deadline=time.monotonic() + 10)
+            except (OSError, RuntimeError, ValueError):
+                pass  # it may close before it answers
+            _end(self._pid, 10.0)
+            self._pid = None
+        for fd in (self._to, self._from):
+            if fd >= 0:
+                os.close(fd)
+        self._to = self._from = -1
+        if self._profile:
+            shutil.rmtree(self._profile, ignore_errors=True)
+
+    def __enter__(self) -> PrintSession:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _end(pid: int, timeout: float) -> None:
+    """Wait up to `timeout` seconds for process `pid` to exit, then kill it; reap it either way."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            return
+        time.sleep(0.01)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def pdf_pages(path: Path | None) -> int | None:
+    """Return the number of pages of a PDF, or None when pypdf (a dev dependency) is not installed (or, with
+    None for `path`, only import pypdf)."""
     try:
         from pypdf import PdfReader
     except ImportError:
         return None
-    return len(PdfReader(str(path)).pages)
+    return len(PdfReader(str(path)).pages) if path is not None else None
 
 
 # ---------------------------------------------------------------- the teaching index
@@ -346,7 +566,7 @@ def pdf_pages(path: Path) -> int | None:
 def teaching_index_html(out_dir: Path, built: str = "") -> str | None:
     """Return teaching/index.html for `out_dir`: the class plan, bilingual, with links to each notebook's
     teaching and solutions pages found there; None when no notebook of the plan has a teaching page."""
-    from analysis.pipeline.report_html import inline_html, page_head
+    from analysis.pipeline.report_html import A4_PAGE, inline_html, page_head
 
     e = html.escape
     teaching = out_dir / "teaching"
@@ -381,7 +601,8 @@ def teaching_index_html(out_dir: Path, built: str = "") -> str | None:
                         for i, lang in enumerate(LANGS))
     cols = "".join(f"<th>{b(f'pages.teaching.col_{c}')}</th>" for c in ("part", "minutes", "what", "pages"))
     total = sum(m for _, m, _ in CLASS_PLAN)
-    head = page_head(LANGS[0], f"helsemeldinger: {b('pages.teaching.title')}", TEACHING_STYLE, [
+    style = TEACHING_STYLE + A4_PAGE + TEACHING_PRINT
+    head = page_head(LANGS[0], f"helsemeldinger: {b('pages.teaching.title')}", style, [
         ("helsemeldinger:audience", "teaching-index"), ("helsemeldinger:built", built)])
     return f"""{head}<main>
 <p class="hm-nav"><a href="../index.html">← {b('pages.teaching.back')}</a></p>
@@ -413,14 +634,21 @@ def write_handouts(
     sheet: str | None = None,
     langs: Sequence[str] = LANGS,
     pdf: bool = True,
+    session: PrintSession | None = None,
 ) -> Written:
     """Write the two-page briefing of each language in `langs` whose pages in `out_dir` have key findings
-    (HTML, and PDF when Chromium is found and `pdf`), and the teaching index; return what was written."""
+    (HTML, and PDF when Chromium is found and `pdf`), and the teaching index; return what was written.
+
+    The PDFs are printed in one browser session: `session` when given (started ahead by the caller, who closes
+    it), else one started here; a page the session cannot print is printed from the command line
+    (:func:`print_pdf`). The briefings of languages not in `langs` are left as they are.
+    """
     from analysis.pipeline.report_html import write_atomic
 
     done = Written()
     chromium = find_chromium() if pdf else None
     missing: list[str] = []  # PDFs not printed for want of Chromium: said in one line
+    to_print: list[tuple[Path, Path, bool]] = []  # (page, PDF, printed from this very page before)
     for lang in langs:
         groups = page_findings(out_dir, lang, notebooks)
         html_path = out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html"
@@ -441,25 +669,51 @@ def write_handouts(
         if not pdf:
             continue
         if unchanged and pdf_path.is_file() and pdf_path.stat().st_mtime >= html_path.stat().st_mtime:
-            done.pdfs.append(pdf_path)  # printed from this very page before: not printed again
-            done.notes.append(f"{pdf_path.name}: up to date")
-            continue
-        if chromium is None:
+            to_print.append((target, pdf_path, True))  # not printed again
+        elif chromium is None:
             pdf_path.unlink(missing_ok=True)  # it would no longer match the page
             missing.append(pdf_path.name)
-            continue
-        try:
-            print_pdf(target, pdf_path, chromium, built)
-        except RuntimeError as exc:
-            pdf_path.unlink(missing_ok=True)
-            done.notes.append(f"{pdf_path.name} not written: {exc}")
-            continue
-        done.pdfs.append(pdf_path)
-        count = pdf_pages(pdf_path)
-        done.notes.append(f"{pdf_path.name}: " + (f"{count} page(s) A4" if count is not None else "written"))
+        else:
+            to_print.append((target, pdf_path, False))
+    own = None
+    if session is None and chromium is not None and PrintSession.usable() and not all(f for *_, f in to_print):
+        own = session = PrintSession(chromium).start()
+    try:
+        for page, target, fresh in to_print:
+            if fresh:
+                done.pdfs.append(target)
+                done.notes.append(f"{target.name}: up to date")
+                continue
+            error = _print(page, target, chromium or "", built, session)
+            if error is not None:
+                target.unlink(missing_ok=True)
+                done.notes.append(f"{target.name} not written: {error}")
+                continue
+            done.pdfs.append(target)
+            count = pdf_pages(target)
+            done.notes.append(f"{target.name}: " + (f"{count} page(s) A4" if count is not None else "written"))
+    finally:
+        if own is not None:
+            own.close()
     if missing:
         done.notes.append(f"{', '.join(missing)} not written: no Chromium found; {INSTALL_HINT}")
     index = teaching_index_html(out_dir, built)
     if index is not None:
         done.pages.append(write_atomic(out_dir / "teaching" / "index.html", index))
     return done
+
+
+def _print(page: Path, target: Path, chromium: str, built: str, session: PrintSession | None) -> str | None:
+    """Print `page` to `target` in `session`, else (no session, or it cannot) from the command line; return
+    None when printed, else why not."""
+    if session is not None:
+        try:
+            session.print_pdf(page, target, built)
+            return None
+        except RuntimeError:
+            pass  # the command line may still print it
+    try:
+        print_pdf(page, target, chromium, built)
+    except RuntimeError as exc:
+        return str(exc)
+    return None

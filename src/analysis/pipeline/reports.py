@@ -20,10 +20,16 @@ page (banner), in the index, on every figure (stamp) and in every table (column 
 A report whose inputs did not change since its last good build (notebook file, parameters, the data files its
 kernel read, the package source, the installed dependencies; its pages and exported files still as written)
 is not rendered again: it is listed as "up to date" (:mod:`analysis.pipeline.uptodate`); ``--force`` renders
-every report. The kernels of one build share a result cache (:mod:`analysis.cache`; ``build/cache/results/``,
-or ``<build folder>/cache`` for a build folder outside build/; HELSEMELDINGER_CACHE=off turns it off), and
-every notebook's first language is started before any second language, so what does not depend on the
-language is computed once.
+every report. When every report is up to date and the index and the two-page briefings stand, that is decided
+from the stamps alone (every input hashed) before the data file is loaded or the renderer imported, and nothing
+is written; the data file and the parameter values are checked whenever something is to be rendered. A
+language's two-page briefing is written again only when one of its reports rendered or failed (or it is
+missing), its PDF printed in one headless Chromium session started while the kernels run.
+
+The kernels of one build share a result cache (:mod:`analysis.cache`; ``build/cache/results/``, or
+``<build folder>/cache`` for a build folder outside build/; HELSEMELDINGER_CACHE=off turns it off), and every
+notebook's first language is started before any second language, so what does not depend on the language is
+computed once.
 
 Reproducibility: two builds on the same inputs write byte-identical tables (CSV) and figures (PNG, SVG), and
 HTML pages that differ only in the provenance footer's build time and git commit (set SOURCE_DATE_EPOCH to
@@ -41,12 +47,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, NamedTuple
 
 from analysis import __version__, paths
 from analysis.errors import DataError
 from analysis.pipeline.briefing import BRIEFING_STEM, Written, write_handouts
-from analysis.pipeline.render import Outcome, Task, render
 from analysis.present.catalogue import LANGS
+
+if TYPE_CHECKING:  # the renderer imports jupyter_client and pandas: a build with nothing to do needs neither
+    from analysis.pipeline.render import Outcome, Task
 
 DEFAULT_TIMEOUT = 600  # seconds per cell; papermill's own default is to wait forever
 EXIT_FAILED = 1  # at least one notebook failed
@@ -229,6 +239,56 @@ def default_folders(data: Path | None) -> tuple[Path, Path]:
     return paths.REPORTS_DIR / USER_DATA_FOLDER / name, paths.EXECUTED_DIR / USER_DATA_FOLDER / name
 
 
+class PlanEntry(NamedTuple):
+    """One notebook in one language as :func:`plan` sees it before the data file is loaded."""
+
+    notebook: Path
+    lang: str | None
+    parameters: dict[str, object]  # injected
+    defaults: dict[str, object]  # declared in the notebook's parameters cell
+    given_data: bool  # the data file is given to it (its pages are marked when the file is synthetic)
+
+
+def plan_entries(notebooks: Sequence[Path], overrides: dict[str, object], data: Path | None,
+                 out_dir: Path) -> tuple[list[PlanEntry], list[str]]:
+    """Return one entry per notebook and language, injecting only the parameters each notebook declares, and the
+    notes to print about them (a notebook that cannot take the data file or the sheet)."""
+    found, notes = [], []
+    for nb in notebooks:
+        declared = notebook_parameters(nb)
+        params = {k: v for k, v in overrides.items() if k in declared and k != "lang"}
+        given_data = False
+        if data is not None:
+            if "data_path" in declared:
+                params["data_path"] = str(data)
+                given_data = True
+            else:
+                notes.append(f"note: {nb.stem} has no data_path parameter; it runs on its own data")
+        if overrides.get("sheet") and "sheet" not in declared and given_data:
+            notes.append(f"note: {nb.stem} has no sheet parameter; it reads its data file's only sheet")
+        if "export_dir" in declared and "export_dir" not in overrides:
+            params["export_dir"] = str(out_dir)
+        fixed = notebook_lang(nb)  # a file in a language folder is in that language only
+        if fixed is not None:
+            langs: list[str | None] = [fixed] if overrides.get("lang", fixed) == fixed else []
+        elif "lang" in declared:
+            langs = [str(overrides["lang"])] if "lang" in overrides else list(LANGS)
+        else:
+            langs = [None]
+        for lang in langs:
+            injected = dict(params, **({"lang": lang} if lang and "lang" in declared else {}))
+            found.append(PlanEntry(nb, lang, injected, declared, given_data))
+    return found, notes
+
+
+def _tasks(entries: Sequence[PlanEntry], out_dir: Path, build_dir: Path, synthetic: bool,
+           **task_kw: object) -> list[Task]:
+    from analysis.pipeline.render import Task
+
+    return [Task(e.notebook, e.lang, e.parameters, e.defaults, out_dir, build_dir,
+                 synthetic=synthetic and e.given_data, **task_kw) for e in entries]  # type: ignore[arg-type]
+
+
 def plan(
     notebooks: Sequence[Path],
     overrides: dict[str, object],
@@ -242,33 +302,17 @@ def plan(
 
     `synthetic` (the data file is synthetic) marks the pages of the notebooks that are given the file.
     """
-    tasks = []
-    for nb in notebooks:
-        declared = notebook_parameters(nb)
-        params = {k: v for k, v in overrides.items() if k in declared and k != "lang"}
-        given_data = False
-        if data is not None:
-            if "data_path" in declared:
-                params["data_path"] = str(data)
-                given_data = True
-            else:
-                print(f"note: {nb.stem} has no data_path parameter; it runs on its own data", flush=True)
-        if overrides.get("sheet") and "sheet" not in declared and given_data:
-            print(f"note: {nb.stem} has no sheet parameter; it reads its data file's only sheet", flush=True)
-        if "export_dir" in declared and "export_dir" not in overrides:
-            params["export_dir"] = str(out_dir)
-        fixed = notebook_lang(nb)  # a file in a language folder is in that language only
-        if fixed is not None:
-            langs: list[str | None] = [fixed] if overrides.get("lang", fixed) == fixed else []
-        elif "lang" in declared:
-            langs = [str(overrides["lang"])] if "lang" in overrides else list(LANGS)
-        else:
-            langs = [None]
-        for lang in langs:
-            injected = dict(params, **({"lang": lang} if lang and "lang" in declared else {}))
-            tasks.append(Task(nb, lang, injected, declared, out_dir, build_dir,
-                              synthetic=synthetic and given_data, **task_kw))
-    return tasks
+    entries, notes = plan_entries(notebooks, overrides, data, out_dir)
+    for note in notes:
+        print(note, flush=True)
+    return _tasks(entries, out_dir, build_dir, synthetic, **task_kw)
+
+
+def render(task: Task) -> Outcome:
+    """Render one task (:func:`analysis.pipeline.render.render`), the renderer imported on first use."""
+    from analysis.pipeline.render import render as render_task
+
+    return render_task(task)
 
 
 def run_order(tasks: Sequence[Task]) -> list[int]:
@@ -492,6 +536,25 @@ def refresh_index(out_dir: Path, notebooks: Sequence[Path], built: str,
                        (git, dirty) if state else commit, data, bool(state.get("synthetic", False)))
 
 
+def index_inputs(out_dir: Path, notebooks: Sequence[Path], data: Path | None,
+                 failed: Sequence[str] = ()) -> dict[str, object]:
+    """What :func:`write_index` makes out_dir/index.html from, apart from the build time and the commit: the
+    files it lists or reads (name, size, modification time), the index itself, the notebooks, the data file,
+    the failed reports and the package version. While these are unchanged the index stands
+    (:func:`analysis.pipeline.uptodate.index_stands`)."""
+    files = {}
+    for pattern in ("index.html", "briefing/*.html", "briefing/*.pdf", "teaching/*.html", "figures/*.png",
+                    "figures/*.svg", "tables/*.csv", f"{USER_DATA_FOLDER}/*/index.html"):
+        for p in sorted(out_dir.glob(pattern)):
+            st = p.stat()
+            files[p.relative_to(out_dir).as_posix()] = [st.st_size, st.st_mtime_ns]
+    st = data.stat() if data is not None and data.is_file() else None
+    return {"files": files, "notebooks": sorted(nb.name for nb in notebooks), "version": __version__,
+            "data": [str(data), st.st_size, st.st_mtime_ns] if st else str(data or ""),
+            "failed": sorted(failed), "up": (out_dir.parent.parent / "index.html").is_file()
+            if out_dir.parent.name == USER_DATA_FOLDER else False}
+
+
 # ---------------------------------------------------------------- command line
 
 def list_parameters(notebooks: Sequence[Path]) -> str:
@@ -541,12 +604,71 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, check them, render the chosen notebooks, print a summary; return the exit code."""
-    from analysis import cache
-    from analysis.pipeline import uptodate
-    from analysis.pipeline.provenance import build_time, git_commit
+def _rendering(todo: int, total: int, fresh: int, notebooks: int, jobs: int, data: Path | None, synthetic: bool,
+               out_dir: Path) -> str:
+    """The first line a build prints."""
+    return (f"Rendering {todo} of {total} report(s){f' ({fresh} up to date)' if fresh else ''} from {notebooks} "
+            f"notebook(s) with {jobs} job(s){f' on {data}' if data else ''}{' (SYNTHETIC data)' if synthetic else ''} "
+            f"into {out_dir}")
 
+
+def _summary(out_dir: Path, outcomes: Sequence[Outcome], skip: Sequence[int], removed: Sequence[Path], index: Path,
+             handouts: Written, data: Path | None, synthetic: bool, jobs: int, wall: float, own_out: bool) -> None:
+    """Print the summary of a build: a line per report, what was removed, the index, the handouts."""
+    failed = [o for o in outcomes if not o.ok]
+    fresh = f", {len(skip)} up to date" if skip else ""
+    print(f"\nSummary: {len(outcomes) - len(failed) - len(skip)} rendered, {len(failed)} failed{fresh}, "
+          f"{wall:.1f} s wall ({jobs} job(s))")
+    for i, o in enumerate(outcomes):
+        where = o.briefing.relative_to(out_dir).as_posix() if o.briefing else "previous HTML (if any) kept"
+        if i in skip:
+            print(f"  up to date {o.name:<36} {'':>25}  {where}")
+            continue
+        run_s = f"(kernel {o.execute_seconds:5.1f} s)" if o.ok else " " * 16
+        print(f"  {'ok    ' if o.ok else 'FAILED'} {o.name:<40} {o.seconds:6.1f} s {run_s}  {where}")
+    for path in removed:
+        print(f"  removed (not written by this run): {path.relative_to(out_dir).as_posix()}")
+    print(f"  index: {index}")
+    for path in handouts.pages:
+        print(f"  {path.relative_to(out_dir).as_posix()}")
+    for note in handouts.notes:
+        print(f"  {note}")
+    if data is not None:
+        print(f"\nReports on {data.name}{' (SYNTHETIC data)' if synthetic else ''} are in {out_dir}/"
+              f"{'' if own_out else f'; the published reports in {paths.REPORTS_DIR}/ are untouched'}")
+
+
+def _nothing_to_do(entries: Sequence[PlanEntry], data: Path | None, out_dir: Path, build_dir: Path, kernel: str,
+                   all_notebooks: Sequence[Path]) -> tuple[list[object], bool] | None:
+    """When every report is up to date, its two-page briefing is there and the index stands: (the outcomes the
+    stamps recorded, whether the data were synthetic); else None. Decided on the stamps alone (every input
+    hashed), before the data file is loaded or the renderer imported."""
+    from analysis.pipeline import uptodate
+
+    if not entries or (data is not None and not any(e.given_data for e in entries)):
+        return None  # nothing planned, or a data file whose synthetic mark no stamp records
+    outcomes, synthetic = [], False
+    for e in entries:
+        found, _ = uptodate.recorded(uptodate.Planned(e.notebook, e.lang, e.parameters, e.defaults, out_dir,
+                                                      build_dir, kernel, None if e.given_data else False))
+        if found is None:
+            return None
+        outcomes.append(SimpleNamespace(**found.outcome))
+        synthetic = synthetic or found.synthetic
+    if not all((out_dir / "briefing" / f"{BRIEFING_STEM}_{e.lang}.html").is_file() for e in entries if e.lang):
+        return None
+    if not uptodate.index_stands(build_dir, out_dir, index_inputs(out_dir, all_notebooks, data)):
+        return None
+    return outcomes, synthetic
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, check them, render the chosen notebooks, print a summary; return the exit code.
+
+    When every report is up to date (and its briefing and the index stand) nothing is loaded, imported or written:
+    the stamps hash every input, and the data file and the parameter values are checked (:func:`check_values`,
+    :func:`check_parameters`) only when something is to be rendered.
+    """
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     try:
@@ -571,16 +693,52 @@ def run(argv: Sequence[str] | None = None) -> int:
             if "sheet" in overrides:
                 raise DataError("--sheet and -p sheet both name a sheet; give one of them (--sheet)")
             overrides["sheet"] = args.sheet
-        check_values(overrides)
         data_arg = args.data or overrides.pop("data_path", None) or None
-        if data_arg:
-            data, frame = load_frame(data_arg, overrides.get("convention"), overrides.get("sheet"))
+    except DataError as exc:
+        print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
+        return EXIT_USAGE
+
+    data = Path(data_arg).expanduser().resolve() if data_arg else None  # as load_frame gives it
+    default_out, default_build = default_folders(data)
+    out_dir = paths.resolve(args.out) if args.out else default_out
+    build_dir = paths.resolve(args.build) if args.build else default_build
+    entries, notes = plan_entries(notebooks, overrides, data, out_dir)
+    done = None if args.force else _nothing_to_do(entries, data, out_dir, build_dir, args.kernel, all_notebooks)
+    if done is not None:
+        outcomes, synthetic = done
+        for note in notes:
+            print(note, flush=True)
+        total = len(outcomes)
+        print(_rendering(0, total, total, len(notebooks), args.jobs, data, synthetic, out_dir), flush=True)
+        for i, o in enumerate(outcomes, 1):
+            print(f"[{i}/{total}] up to date {o.name}")
+        _summary(out_dir, outcomes, range(total), [], out_dir / "index.html",  # type: ignore[arg-type]
+                 Written(notes=["two-page briefing(s): up to date"]), data, synthetic, args.jobs,
+                 time.perf_counter() - started, bool(args.out))
+        return 0
+    return _build(args, started, all_notebooks, notebooks, overrides, data, out_dir, build_dir, entries, notes)
+
+
+def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Path], notebooks: Sequence[Path],
+           overrides: dict[str, object], data: Path | None, out_dir: Path, build_dir: Path,
+           entries: Sequence[PlanEntry], notes: Sequence[str]) -> int:
+    """Load and check the data file and the parameters, render what is not up to date, write the handouts and
+    the index, print the summary; return the exit code."""
+    from analysis import cache
+    from analysis.pipeline import uptodate
+    from analysis.pipeline.briefing import PrintSession, find_chromium
+    from analysis.pipeline.provenance import build_time, git_commit
+
+    try:
+        check_values(overrides)
+        if data is not None:
+            data, frame = load_frame(data, overrides.get("convention"), overrides.get("sheet"))
         else:
             if overrides.get("sheet"):
                 raise DataError(f"--sheet {overrides['sheet']}: a sheet belongs to a workbook given with --data")
             from analysis.data import load_published
 
-            data, frame = None, load_published(None, overrides.get("convention") or None)
+            frame = load_published(None, overrides.get("convention") or None)
         from analysis.data import is_synthetic
 
         synthetic = data is not None and is_synthetic(frame)
@@ -590,12 +748,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
         return EXIT_USAGE
 
-    default_out, default_build = default_folders(data)
-    out_dir = paths.resolve(args.out) if args.out else default_out
-    build_dir = paths.resolve(args.build) if args.build else default_build
+    for note in notes:
+        print(note, flush=True)
     built, commit = build_time(), git_commit()
-    tasks = plan(notebooks, overrides, data, out_dir, build_dir, synthetic,
-                 kernel=args.kernel, timeout=args.timeout, built=built, commit=commit)
+    tasks = _tasks(entries, out_dir, build_dir, synthetic, kernel=args.kernel, timeout=args.timeout, built=built,
+                   commit=commit)
     skip: dict[int, Outcome] = {}
     why: dict[str, str] = {}
     if not args.force:
@@ -603,53 +760,45 @@ def run(argv: Sequence[str] | None = None) -> int:
             recorded, why[task.name] = uptodate.check(task)
             if recorded is not None:
                 skip[i] = recorded
-    fresh = f" ({len(skip)} up to date)" if skip else ""
-    print(f"Rendering {len(tasks) - len(skip)} of {len(tasks)} report(s){fresh} from {len(notebooks)} notebook(s) "
-          f"with {args.jobs} job(s){f' on {data}' if data else ''}{' (SYNTHETIC data)' if synthetic else ''} "
-          f"into {out_dir}", flush=True)
+    print(_rendering(len(tasks) - len(skip), len(tasks), len(skip), len(notebooks), args.jobs, data, synthetic,
+                     out_dir), flush=True)
     for name, reason in why.items():
         if reason != "up to date":
             print(f"  to build {name}: {reason}", flush=True)
-    # The kernels of this build share one result cache (unless HELSEMELDINGER_CACHE says where, or off).
-    folder = os.environ.get(cache.ENV) or cache_folder(build_dir)
-    with cache.using(None if folder == cache.OFF else folder):
-        outcomes = run_batch(tasks, args.jobs, skip, stamp=True)
-
-    failed = [o for o in outcomes if not o.ok]
-    removed = remove_stale(out_dir, tasks, outcomes, all_notebooks)
+    # The two-page briefing of a language in which a report is rendered (or fails) is written again, and one that
+    # is missing; the others stand. Their PDFs are printed in one browser session, started now (while the
+    # kernels run) when there will be one to print.
     langs = sorted({t.lang for t in tasks if t.lang}, key=LANGS.index)
-    if tasks and len(skip) == len(tasks) and all(
-            (out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html").is_file() for lang in langs):
-        # Nothing rendered: the two-page briefings made from these pages stand (printing a PDF takes seconds).
-        handouts = Written(notes=["two-page briefing(s): up to date"])
-    else:
-        handouts = write_handouts(out_dir, all_notebooks, built, commit, data, synthetic, overrides.get("sheet"),
-                                  langs)
+    ran = {t.lang for i, t in enumerate(tasks) if i not in skip}
+    brief = [lang for lang in langs if lang in ran or None in ran
+             or not (out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html").is_file()]
+    chromium = find_chromium() if brief else None
+    session = PrintSession(chromium).start() if chromium and PrintSession.usable() else None
+    try:
+        # The kernels of this build share one result cache (unless HELSEMELDINGER_CACHE says where, or off).
+        folder = os.environ.get(cache.ENV) or cache_folder(build_dir)
+        with cache.using(None if folder == cache.OFF else folder):
+            outcomes = run_batch(tasks, args.jobs, skip, stamp=True)
+
+        failed = [o for o in outcomes if not o.ok]
+        removed = remove_stale(out_dir, tasks, outcomes, all_notebooks)
+        if tasks and len(skip) == len(tasks) and not brief:
+            # Nothing rendered: the two-page briefings made from these pages stand (printing a PDF takes seconds).
+            handouts = Written(notes=["two-page briefing(s): up to date"])
+        else:
+            handouts = write_handouts(out_dir, all_notebooks, built, commit, data, synthetic, overrides.get("sheet"),
+                                      brief, session=session)
+            handouts.notes += [f"two-page briefing ({lang}): up to date" for lang in langs if lang not in brief]
+    finally:
+        if session is not None:
+            session.close(wait=False)  # the browser ends while the index is written
     index = write_index(out_dir, all_notebooks, {o.name for o in failed}, built, commit, data, synthetic)
     top = out_dir.parent.parent
     if out_dir.parent.name == USER_DATA_FOLDER and top.resolve() == paths.REPORTS_DIR.resolve():
         refresh_index(top, all_notebooks, built, commit)  # the published index links to this set
-    wall = time.perf_counter() - started
-    fresh = f", {len(skip)} up to date" if skip else ""
-    print(f"\nSummary: {len(outcomes) - len(failed) - len(skip)} rendered, {len(failed)} failed{fresh}, "
-          f"{wall:.1f} s wall ({args.jobs} job(s))")
-    for i, o in enumerate(outcomes):
-        where = o.briefing.relative_to(out_dir).as_posix() if o.briefing else "previous HTML (if any) kept"
-        if i in skip:
-            print(f"  up to date {o.name:<36} {'':>25}  {where}")
-            continue
-        run_s = f"(kernel {o.execute_seconds:5.1f} s)" if o.ok else " " * 16
-        print(f"  {'ok    ' if o.ok else 'FAILED'} {o.name:<40} {o.seconds:6.1f} s {run_s}  {where}")
-    for path in removed:
-        print(f"  removed (not written by this run): {path.relative_to(out_dir).as_posix()}")
-    print(f"  index: {index}")
-    for path in handouts.pages:
-        print(f"  {path.relative_to(out_dir).as_posix()}")
-    for note in handouts.notes:
-        print(f"  {note}")
-    if data is not None:
-        print(f"\nReports on {data.name}{' (SYNTHETIC data)' if synthetic else ''} are in {out_dir}/"
-              f"{'' if args.out else f'; the published reports in {paths.REPORTS_DIR}/ are untouched'}")
+    uptodate.record_index(build_dir, out_dir, index_inputs(out_dir, all_notebooks, data, [o.name for o in failed]))
+    _summary(out_dir, outcomes, sorted(skip), removed, index, handouts, data, synthetic, args.jobs,
+             time.perf_counter() - started, bool(args.out))
     for o in failed:
         print(f"\n--- {o.name} failed; its previous HTML (if any) is left in place ---\n{o.error}", file=sys.stderr)
     return EXIT_FAILED if failed else 0

@@ -7,23 +7,63 @@ dependencies (:mod:`analysis.cache`), every data file the kernel read (the prove
 and every file it wrote (pages, executed notebook, exported figures and tables) with its sha256. A task is up
 to date when all of these are as recorded; any difference, a missing or changed output or a missing stamp
 rebuilds it. A failed task loses its stamp.
+
+The index of a reports folder has a stamp too (``<build folder>/stamps/index.json``): a digest of what the
+index was made of (:func:`analysis.pipeline.reports.index_inputs`), so a build whose every report is up to date
+can leave the index standing. Nothing here imports the renderer, papermill or pandas: a build decides that it
+has nothing to do before importing them (:class:`Planned` stands in for a task then).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from analysis import cache
-from analysis.pipeline.provenance import sha256_file
-from analysis.pipeline.render import Outcome, Task
+from analysis import cache, paths
+
+if TYPE_CHECKING:
+    from analysis.pipeline.render import Outcome, Task
 
 VERSION = 1  # of the stamp's layout; another version is never up to date
 STAMPS = "stamps"
+INDEX_STAMP = "index.json"
 
 
-def stamp_path(task: Task) -> Path:
+@dataclasses.dataclass(frozen=True)
+class Planned:
+    """A task as planned, before the data file is loaded: the fields of :class:`~analysis.pipeline.render.Task`
+    its stamp is made of. `synthetic` is None when it is not known yet (the task is given a data file that is not
+    loaded): it is then taken as recorded, provided the kernel read that very file (whose sha256 is checked)."""
+
+    notebook: Path
+    lang: str | None
+    parameters: dict[str, object]
+    defaults: dict[str, object]
+    out_dir: Path
+    build_dir: Path
+    kernel: str
+    synthetic: bool | None = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """What the stamp of an up-to-date task recorded: its outcome's fields and the synthetic mark it was built
+    with."""
+
+    outcome: dict[str, object]
+    synthetic: bool
+
+
+def sha256_file(path: str | Path) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def stamp_path(task: Task | Planned) -> Path:
     """Where the stamp of `task` is kept: ``<build folder>/stamps/<lang or all>/<stem>.json``."""
     return task.build_dir / STAMPS / (task.lang or "all") / f"{task.notebook.stem}.json"
 
@@ -33,7 +73,7 @@ def _canonical(value: object) -> object:
     return json.loads(json.dumps(value, sort_keys=True, default=repr))
 
 
-def inputs(task: Task) -> dict[str, object]:
+def inputs(task: Task | Planned) -> dict[str, object]:
     """What `task` is built from, apart from the data files it will read (known only from its last build)."""
     return _canonical({
         "version": VERSION,
@@ -94,17 +134,24 @@ def _same_files(recorded: dict[str, str]) -> str | None:
     return None
 
 
-def check(task: Task) -> tuple[Outcome | None, str]:
-    """Return (the outcome recorded by the task's last good build, "up to date") when nothing it was built from
-    changed, else (None, why it must be built)."""
+def recorded(task: Task | Planned) -> tuple[Record | None, str]:
+    """Return (what the task's last good build recorded, "up to date") when nothing it was built from changed,
+    else (None, why it must be built)."""
     try:
         stamp = json.loads(stamp_path(task).read_text(encoding="utf-8"))
-        recorded, data, made, kept = stamp["inputs"], stamp["data"], stamp["outputs"], stamp["outcome"]
+        was, data, made, kept = stamp["inputs"], stamp["data"], stamp["outputs"], stamp["outcome"]
+        if not (isinstance(was, dict) and isinstance(kept, dict)):
+            raise TypeError("not a stamp")
     except (OSError, ValueError, KeyError, TypeError):
         return None, "not built before"
     now = inputs(task)
-    if recorded != now:
-        changed = sorted(k for k in now if recorded.get(k) != now.get(k))
+    if now["synthetic"] is None:  # the data file is not loaded yet: the mark it gave, if the kernel read it
+        given = task.parameters.get("data_path")
+        if not isinstance(given, str) or str(paths.resolve(given).resolve()) not in data:
+            return None, "synthetic not known"
+        now["synthetic"] = was.get("synthetic")
+    if was != now:
+        changed = sorted(k for k in now if was.get(k) != now.get(k))
         return None, f"{', '.join(changed)} changed"
     why = _same_files(data)
     if why:
@@ -112,11 +159,51 @@ def check(task: Task) -> tuple[Outcome | None, str]:
     why = _same_files(made)
     if why:
         return None, f"output {why}"
+    fields = {k: Path(v["path"]) if isinstance(v, dict) and set(v) == {"path"} else v for k, v in kept.items()}
+    return Record({**fields, "seconds": 0.0}, bool(now["synthetic"])), "up to date"
+
+
+def check(task: Task) -> tuple[Outcome | None, str]:
+    """Return (the outcome recorded by the task's last good build, "up to date") when nothing it was built from
+    changed, else (None, why it must be built)."""
+    from analysis.pipeline.render import Outcome
+
+    found, why = recorded(task)
+    if found is None:
+        return None, why
     known = {f.name for f in dataclasses.fields(Outcome)}
     try:
-        fields = {k: Path(v["path"]) if isinstance(v, dict) and set(v) == {"path"} else v
-                  for k, v in kept.items() if k in known}
-        outcome = Outcome(**{**fields, "seconds": 0.0})
+        return Outcome(**{k: v for k, v in found.outcome.items() if k in known}), why  # type: ignore[arg-type]
     except TypeError:
         return None, "stamp unreadable"
-    return outcome, "up to date"
+
+
+# ---------------------------------------------------------------- the index of a reports folder
+
+def _index_stamp(build_dir: Path) -> Path:
+    return build_dir / STAMPS / INDEX_STAMP
+
+
+def _digest(made_of: object) -> str:
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def _index_stamps(build_dir: Path) -> dict[str, str]:
+    try:
+        found = json.loads(_index_stamp(build_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def record_index(build_dir: Path, out_dir: Path, made_of: object) -> None:
+    """Remember what out_dir/index.html was just written from (`made_of`, any JSON-able value)."""
+    from analysis.pipeline.report_html import write_atomic
+
+    stamps = {**_index_stamps(build_dir), str(out_dir.resolve()): _digest(made_of)}
+    write_atomic(_index_stamp(build_dir), json.dumps(stamps, indent=1, sort_keys=True) + "\n")
+
+
+def index_stands(build_dir: Path, out_dir: Path, made_of: object) -> bool:
+    """Whether out_dir/index.html was last written from `made_of` (as remembered by :func:`record_index`)."""
+    return _index_stamps(build_dir).get(str(out_dir.resolve())) == _digest(made_of)
