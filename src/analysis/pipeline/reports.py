@@ -728,7 +728,9 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
     from analysis.pipeline import uptodate
     from analysis.pipeline.briefing import PrintSession, find_chromium
     from analysis.pipeline.provenance import build_time, git_commit
+    from analysis.pipeline.warm import prestart
 
+    prestart(args.kernel)  # the kernels' warm process imports while the data and parameters are checked
     try:
         check_values(overrides)
         if data is not None:

@@ -362,6 +362,20 @@ def start(options: tuple[str, ...] = ()) -> WarmProcess | None:
         return warm
 
 
+def prestart(kernel_name: str) -> WarmProcess | None:
+    """Start the warm process for the kernel `kernel_name` now, so that its imports run while the build checks
+    its data (None when warm kernels cannot serve that kernel)."""
+    if not enabled():
+        return None
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        parsed = kernel_command(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+    except Exception:  # noqa: BLE001 - an unknown kernel is reported where it is launched
+        return None
+    return start(parsed[0]) if parsed is not None else None
+
+
 def launch(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.PathLike | None) -> ForkedKernel | None:
     """Start the kernel `cmd` (with `env`, in `cwd`) forked from the warm process; None when it cannot serve it
     (the caller then launches it the ordinary way)."""
