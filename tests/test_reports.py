@@ -865,6 +865,97 @@ def test_figure_without_alt_text_gets_the_catalogues_words():
         assert f'alt="{html_escape(catalogue.text(lang, "pages.figure.alt"))}"' in page
 
 
+
+def _nbconvert_exporters() -> dict[bool, object]:
+    """nbconvert's own HTMLExporter on the pages' template (fragments marked by a filter that does nothing)."""
+    import jinja2
+    from nbconvert import HTMLExporter
+
+    from analysis.pipeline import page_exporter
+
+    templates = {report_html.TEMPLATE_NAME: report_html.TEMPLATE,
+                 page_exporter.FRAGMENTS_TEMPLATE: page_exporter.FRAGMENTS_SOURCE}
+    return {with_code: HTMLExporter(
+        template_name="lab", extra_loaders=[jinja2.DictLoader(templates)], template_file=report_html.TEMPLATE_NAME,
+        filters={"hm_fragment": lambda text: text}, embed_images=True, exclude_input=not with_code,
+        exclude_input_prompt=True, exclude_output_prompt=True, mathjax_url="", require_js_url="")
+        for with_code in (False, True)}
+
+
+def _html_cell(source: str, *htmls: str, tags: tuple[str, ...] = ()):
+    cell = new_code_cell(source)
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/html": h, "text/plain": "x"}) for h in htmls]
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+# Cells that cannot be read on their own (they stay in the page, which then takes nbconvert's pass whole), each
+# with a cell after it that would come out otherwise if it had been read on its own.
+UNBALANCED = {
+    "unbalanced": [new_markdown_cell("<div>never closed"), _html_cell("y", "</div>", "<p>open"),
+                   _html_cell("z", "<ul><li>one<li>two</ul>", "<br></br>"), new_markdown_cell("after <b>x</b>")],
+    "comment ended in a later cell": [_html_cell("y", "<!-- no end"), _html_cell("w", "<i>x</i><!-- ends it -->")],
+    "later cells inside <pre>": [_html_cell("y", "<pre><div><div><div>", "<p>a</p>   <p>b</p>")],
+    "later cells outside the notebook": [_html_cell("y", "</body>"), _html_cell("w", "<p>out</p>")],
+}
+
+
+@pytest.mark.parametrize("kind", ["self-contained", *UNBALANCED])
+def test_pages_are_byte_for_byte_nbconverts(kind, monkeypatch):
+    from analysis.pipeline import page_exporter
+
+    cells = [new_markdown_cell("# Tittel\n\nTekst med <b>fet</b> skrift &amp; et bilde ![x](data:image/png;base64,AA)"),
+             _html_cell("x = 1  # a < b", "<table><tr><td>1</td><td class='a  b '>2</td></tr></table>",
+                        "  <p>a</p>   <p>b &#39;c&#39; &nbsp;</p>\n"),
+             _html_cell("print('<b>')", '<img src="data:image/png;base64,AA">', "<pre>  kept\n   as is </pre>"),
+             _html_cell("", "<div class='jp-OutputArea-output'>inner</div><br><br/>"), *UNBALANCED.get(kind, [])]
+    nb = nbformat.from_dict(new_notebook(cells=cells, metadata={"language_info": {"name": "python"}}))
+    before = nbformat.writes(nb)
+    whole = []  # pages that took nbconvert's pass whole
+    real_pass = page_exporter.page_pass
+    monkeypatch.setattr(page_exporter, "page_pass",
+                        lambda page: (whole.append(page) if "<!DOCTYPE" in page else None) or real_pass(page))
+    ours = {w: report_html.export_html(nb, with_code=w, title="T", lang="nb") for w in (False, True)}
+    stock = _nbconvert_exporters()
+
+    def nbconvert_exporter(with_code: bool, language_code: str):
+        stock[with_code].language_code = language_code
+        return stock[with_code]
+
+    monkeypatch.setattr(report_html, "_exporter", nbconvert_exporter)
+    for with_code, page in ours.items():
+        assert page == report_html.export_html(nb, with_code=with_code, title="T", lang="nb"), with_code
+    assert nbformat.writes(nb) == before  # the notebook given is not changed
+    assert len(whole) == (0 if kind == "self-contained" else 2)
+
+
+def test_self_contained_fragments():
+    from analysis.pipeline.page_exporter import self_contained
+
+    for ok in ("<b>x</b>", "<div><p>a</p> text <br><img src=x></div>", "<p>a &amp; b</p><!-- c -->",
+               "<div/>", "<script>if (a < b) {}</script>"):
+        assert self_contained(ok), ok
+    for not_ok in ("text <b>x</b>", "<b>x</b> text", "< 5 <b>x</b>", "<b>x</b> 5 >", "<p>open", "</div>",
+                   "<div><p>a</div>", "<div><p>a</div></p>", "<br></br>", "<p><b></br></p>", "<!-- open",
+                   "<script>x", "<b>x</b", "<hm-fragment></hm-fragment>"):
+        assert not self_contained(not_ok), not_ok
+
+
+def test_briefing_drops_warnings_and_tagged_inputs_and_outputs():
+    cells = [_html_cell("shown_source", "<b>shown_output</b>", tags=("remove-input",)),
+             _html_cell("kept_source", "<b>removed_output</b>", tags=("remove-output",)), new_code_cell("w")]
+    cells[0].outputs.append(nbformat.v4.new_output("stream", name="stderr", text="a_warning\n"))
+    cells[2].outputs = [nbformat.v4.new_output("stream", name="stderr", text="only_a_warning\n")]
+    nb = new_notebook(cells=cells)
+    before = nbformat.writes(nb)
+    briefing = report_html.export_html(nb, with_code=False, title="T", lang="en")
+    teaching = report_html.export_html(nb, with_code=True, title="T", lang="en")
+    assert nbformat.writes(nb) == before  # the notebook given is not changed
+    assert "shown_output" in briefing and "removed_output" not in briefing and "a_warning" not in briefing
+    assert "shown_source" not in teaching and "kept_source" in teaching and "removed_output" not in teaching
+    assert "a_warning" in teaching and "only_a_warning" in teaching
+
 # ---------------------------------------------------------------- parameters checked before any kernel (issue 10)
 
 def params_notebook(folder: Path) -> Path:

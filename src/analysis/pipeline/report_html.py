@@ -88,7 +88,7 @@ STYLE_SYNTHETIC = """
   color: #8b0000; font: bold 1.2rem/1.4 system-ui, sans-serif; text-align: center; letter-spacing: 0.02em; }
 .hm-synthetic p { margin: 0; }
 """
-TEMPLATE = """{%- extends 'index.html.j2' -%}
+TEMPLATE = """{%- extends 'hm_fragments.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -156,18 +156,37 @@ def select_for_data(nb: nbformat.NotebookNode, published: bool) -> nbformat.Note
 _STYLER_ID = re.compile(r'<table id="T_([0-9a-f]{5,})"')
 
 
-def _stable_styler_ids(cells: list) -> None:
-    """Replace the random ids pandas' Styler gives its tables (``T_3f9a1``) by ones numbered in page order."""
+def _shallow(node):  # type: ignore[no-untyped-def]
+    """A copy of a notebook node of the same type, sharing its values."""
+    return type(node)(node)
+
+
+def _stable_styler_ids(cells: list) -> list:
+    """`cells` with the random ids pandas' Styler gives its tables (``T_3f9a1``) replaced by ones numbered in page
+    order; a cell whose HTML changes is a copy (`cells` are left as they are)."""
     count = 0
+    result = []
     for cell in cells:
-        for out in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        changed = None
+        for i, out in enumerate(outputs):
             page = out.get("data", {}).get("text/html")
             if not isinstance(page, str):
                 continue
+            new = page
             for uuid in dict.fromkeys(_STYLER_ID.findall(page)):
                 count += 1
-                page = re.sub(rf"\bT_{uuid}(?![0-9a-f])", f"T_hm{count:03d}", page)
-            out["data"]["text/html"] = page
+                new = re.sub(rf"\bT_{uuid}(?![0-9a-f])", f"T_hm{count:03d}", new)
+            if new != page:
+                changed = changed or list(outputs)
+                changed[i] = out = _shallow(out)
+                out["data"] = _shallow(out["data"])
+                out["data"]["text/html"] = new
+        if changed is not None:
+            cell = _shallow(cell)
+            cell["outputs"] = changed
+        result.append(cell)
+    return result
 
 
 def select_audience(nb: nbformat.NotebookNode, audience: str) -> nbformat.NotebookNode:
@@ -183,28 +202,44 @@ def select_audience(nb: nbformat.NotebookNode, audience: str) -> nbformat.Notebo
 
 def _strip(nb: nbformat.NotebookNode, briefing: bool, audience: str = "") -> nbformat.NotebookNode:
     """Copy of `nb` without tagged cells, inputs and outputs and the cells `audience` does not see (default:
-    briefing or teaching, by `briefing`); a briefing also drops stderr (warnings)."""
-    out = select_audience(nb, audience or ("briefing" if briefing else "teaching"))
-    _stable_styler_ids(out.cells)
+    briefing or teaching, by `briefing`); a briefing also drops stderr (warnings).
+
+    The copy shares the cells it does not change with `nb` (nbconvert copies the notebook it is given)."""
+    audience = audience or ("briefing" if briefing else "teaching")
+    if audience not in AUDIENCE_DROPS:
+        raise ValueError(f"audience {audience!r}: use one of {list(AUDIENCES)}")
+    drop = AUDIENCE_DROPS[audience]
+    shown = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & drop]
     cells = []
-    for cell in out.cells:
+    for cell in _stable_styler_ids(shown):
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & REMOVE_CELL_TAGS:
             continue
         if "injected-parameters" in tags:
+            cell = _shallow(cell)
             cell["id"] = "injected-parameters"  # papermill gives it a random id: keep pages reproducible
         if cell.cell_type == "code":
             if tags & REMOVE_INPUT_TAGS:
-                cell.metadata.setdefault("transient", {})["remove_source"] = True
+                cell = _shallow(cell)
+                cell["metadata"] = metadata = _shallow(cell.metadata)
+                transient = _shallow(metadata["transient"]) if "transient" in metadata else {}
+                transient["remove_source"] = True
+                metadata["transient"] = transient
             if tags & REMOVE_OUTPUT_TAGS:
-                cell.outputs = []
+                cell = _shallow(cell)
+                cell["outputs"] = []
             if briefing:
-                cell.outputs = [o for o in cell.outputs
-                                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-                if not cell.outputs:
+                shown_outputs = [o for o in cell.outputs
+                                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                if not shown_outputs:
                     continue  # nothing a reader would see
+                if len(shown_outputs) != len(cell.outputs):
+                    cell = _shallow(cell)
+                    cell["outputs"] = shown_outputs
         cells.append(cell)
-    out.cells = cells
+    out = _shallow(nb)
+    out["metadata"] = _shallow(nb.metadata)
+    out["cells"] = cells
     return out
 
 
@@ -219,9 +254,10 @@ def _exporter(with_code: bool, language_code: str):
         cache[key].language_code = language_code
     else:
         import jinja2
-        from nbconvert import HTMLExporter
 
-        cache[key] = HTMLExporter(
+        from analysis.pipeline.page_exporter import PageExporter  # TEMPLATE extends its FRAGMENTS_TEMPLATE
+
+        cache[key] = PageExporter(
             template_name="lab",
             extra_loaders=[jinja2.DictLoader({TEMPLATE_NAME: TEMPLATE})],
             template_file=TEMPLATE_NAME,
