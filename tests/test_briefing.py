@@ -333,3 +333,10 @@ def test_a_change_in_one_language_writes_only_that_languages_briefing(tmp_path, 
                 (content, mtime), name
     if "briefing_en.pdf" in handouts:  # printed again, from the new page
         assert b"(D:20270115080000+00'00')" in (out / "briefing" / "briefing_en.pdf").read_bytes()
+
+    (out / "briefing" / "briefing_nb.html").unlink()  # every report up to date, but a briefing missing: written again
+    assert reports.run(cli) == 0
+    printed = capsys.readouterr().out
+    assert "Summary: 0 rendered, 0 failed, 2 up to date" in printed and "  briefing/briefing_nb.html\n" in printed
+    assert "2027-01-15T08:00:00Z" in (out / "briefing" / "briefing_nb.html").read_text(encoding="utf-8")
+    assert "  two-page briefing (en): up to date" in printed

@@ -640,9 +640,9 @@ def _summary(out_dir: Path, outcomes: Sequence[Outcome], skip: Sequence[int], re
 
 def _nothing_to_do(entries: Sequence[PlanEntry], data: Path | None, out_dir: Path, build_dir: Path, kernel: str,
                    all_notebooks: Sequence[Path]) -> tuple[list[object], bool] | None:
-    """When every report is up to date, its two-page briefing is there and the index stands: (the outcomes the
-    stamps recorded, whether the data were synthetic); else None. Decided on the stamps alone (every input
-    hashed), before the data file is loaded or the renderer imported."""
+    """When every report is up to date and the index (with the two-page briefings) stands as the last build left
+    it: (the outcomes the stamps recorded, whether the data were synthetic); else None. Decided on the stamps
+    alone (every input hashed), before the data file is loaded or the renderer imported."""
     from analysis.pipeline import uptodate
 
     if not entries or (data is not None and not any(e.given_data for e in entries)):
@@ -655,8 +655,7 @@ def _nothing_to_do(entries: Sequence[PlanEntry], data: Path | None, out_dir: Pat
             return None
         outcomes.append(SimpleNamespace(**found.outcome))
         synthetic = synthetic or found.synthetic
-    if not all((out_dir / "briefing" / f"{BRIEFING_STEM}_{e.lang}.html").is_file() for e in entries if e.lang):
-        return None
+    # The index's inputs name every page, the two-page briefings among them: a briefing deleted since stops here.
     if not uptodate.index_stands(build_dir, out_dir, index_inputs(out_dir, all_notebooks, data)):
         return None
     return outcomes, synthetic
