@@ -942,6 +942,36 @@ def test_self_contained_fragments():
         assert not self_contained(not_ok), not_ok
 
 
+
+def test_exporters_share_compiled_templates(monkeypatch):
+    import jinja2
+
+    from analysis.pipeline import page_exporter
+
+    nb = nbformat.from_dict(new_notebook(cells=[_html_cell("x = 1", "<b>out</b>")]))
+    first = page_exporter.PageExporter(template_name="lab").from_notebook_node(nb)[0]
+    compiled = []
+    real_compile = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda env, *a, **k: compiled.append(a) or real_compile(env, *a, **k))
+    assert page_exporter.PageExporter(template_name="lab").from_notebook_node(nb)[0] == first
+    assert compiled == []  # the second exporter's templates came compiled
+
+
+def test_shared_templates_compile_again_where_a_filter_is_passed_otherwise():
+    import jinja2
+
+    from analysis.pipeline.page_exporter import _SharedTemplates
+
+    shared = _SharedTemplates()
+    pages = []
+    for f in (lambda value: f"plain {value}", jinja2.pass_context(lambda context, value: f"{context['who']} {value}")):
+        env = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x|f }}"}))
+        env.bytecode_cache = shared
+        env.filters["f"] = f
+        pages.append(env.get_template("t").render(x=1, who="context"))
+    assert pages == ["plain 1", "context 1"]
+
 def test_briefing_drops_warnings_and_tagged_inputs_and_outputs():
     cells = [_html_cell("shown_source", "<b>shown_output</b>", tags=("remove-input",)),
              _html_cell("kept_source", "<b>removed_output</b>", tags=("remove-output",)), new_code_cell("w")]

@@ -17,8 +17,9 @@ cells, so it keeps, per process, what depends only on its input:
   placeholder (a comment, tag or script begun before it is not over) or a placeholder is not where a fragment
   is read as on its own (inside the notebook element, outside ``<pre>`` and ``<textarea>``).
 
-Kept values are bounded (:data:`MEMO_CHARS`). The notebook is validated once after the preprocessors
-(nbconvert's ``optimistic_validation``), not after each, and copied twice per page, not three times.
+Kept values are bounded (:data:`MEMO_CHARS`). The exporters of a process share their compiled templates (a
+Jinja bytecode cache in memory). The notebook is validated once after the preprocessors (nbconvert's
+``optimistic_validation``), not after each, and copied twice per page, not three times.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from bs4.builder import HTMLParserTreeBuilder
-from jinja2 import pass_context
+from jinja2 import BytecodeCache, Environment, pass_context
+from jinja2.bccache import Bucket
 from nbconvert import HTMLExporter
 from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
@@ -242,6 +244,47 @@ _LEAD = re.compile(r"^\s*")
 _TRAIL = re.compile(r"\s*$")
 
 
+def _compiles_alike(env: Environment) -> tuple:
+    """What of an environment a compiled template depends on: its class, syntax and options, its extensions, and
+    its filters and tests (the compiler writes in how each is passed, and may call one on constant arguments)."""
+    syntax = (env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
+              env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+              env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline)
+
+    def what(f: object) -> tuple[str, str]:
+        target = getattr(f, "__func__", f)  # a method: its function
+        if not hasattr(target, "__qualname__"):
+            target = type(target)  # a callable object: its class
+        return f"{target.__module__}.{target.__qualname__}", repr(getattr(f, "jinja_pass_arg", None))
+
+    functions = tuple(sorted((kind, name, *what(f)) for kind, table in (("filter", env.filters), ("test", env.tests))
+                             for name, f in table.items()))
+    return (type(env), env.code_generator_class, env.sandboxed, syntax, env.optimized, env.is_async,
+            repr(env.autoescape), tuple(sorted(env.extensions)), functions,
+            None if env.finalize is None else what(env.finalize))
+
+
+class _SharedTemplates(BytecodeCache):
+    """Compiled templates shared by the exporters of a process: each would otherwise compile nbconvert's
+    templates again on its first page (~0.5 s; the pipeline keeps two exporters in each thread)."""
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple, tuple[str, Any]] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Give `bucket` the code compiled for the same template source in an environment that compiles alike."""
+        found = self.codes.get((bucket.key, _compiles_alike(bucket.environment)))
+        if found is not None and found[0] == bucket.checksum:
+            bucket.code = found[1]
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep the code just compiled for `bucket`."""
+        self.codes[(bucket.key, _compiles_alike(bucket.environment))] = (bucket.checksum, bucket.code)
+
+
+_TEMPLATES = _SharedTemplates()
+
+
 class PageExporter(HTMLExporter):
     """An HTMLExporter with the same output that keeps, per process, what a report's pages have in common."""
 
@@ -251,6 +294,12 @@ class PageExporter(HTMLExporter):
         kw.setdefault("optimistic_validation", True)
         loaders = [*kw.pop("extra_loaders", []), jinja2.DictLoader({FRAGMENTS_TEMPLATE: FRAGMENTS_SOURCE})]
         super().__init__(extra_loaders=loaders, **kw)
+
+    def _create_environment(self) -> Environment:
+        """nbconvert's environment, its compiled templates shared with the process's other PageExporters."""
+        environment = super()._create_environment()
+        environment.bytecode_cache = _TEMPLATES
+        return environment
 
     def default_filters(self):  # type: ignore[no-untyped-def]
         """nbconvert's filters, ``clean_html`` kept, and ``hm_fragment``."""
