@@ -392,3 +392,5 @@ def launch(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.Path
 
 if __name__ == "__main__":
     serve(int(sys.argv[1]))
+    sys.stdout.flush()
+    os._exit(0)  # nothing to clean up: skip the interpreter's teardown of every preloaded module (about 0.6 s)
