@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import atexit
 import json
 import os
 import re
@@ -806,8 +807,21 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
 
 
 def main() -> None:
-    """Console entry point."""
-    sys.exit(run())
+    """Console entry point: run the build, then exit without the interpreter's module teardown."""
+    # A build has loaded pandas, nbconvert, papermill and their imports by its end; the interpreter's teardown of
+    # those modules took about half a second and writes nothing. The exit handlers run and the streams are
+    # flushed, as at a normal exit; then the process ends.
+    try:
+        code = run()
+    except SystemExit as stop:  # argparse: --help (0) and usage errors (2)
+        code = stop.code
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe, e.g. `--help | head`
+            pass
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":
