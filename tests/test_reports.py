@@ -518,6 +518,77 @@ def test_save_figure_stamps_and_save_table_marks_synthetic_outputs(tmp_path):
     assert outputs.alt_text(Figure()) == ""
 
 
+def shown_pngs(nb: nbformat.NotebookNode) -> list[tuple[bytes, dict]]:
+    """Every PNG an executed notebook shows: (the image's bytes, its image/png metadata)."""
+    import base64
+
+    return [(base64.b64decode(o["data"]["image/png"]), o.get("metadata", {}).get("image/png", {}))
+            for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels, from a PNG's IHDR chunk."""
+    import struct
+
+    return struct.unpack(">II", png[16:24])
+
+
+def test_every_exported_figure_is_shown_as_the_file_it_wrote(published_build):
+    """A figure save_figure wrote is shown as that PNG file (rendered once, at the file's 150 dpi), sized for
+    the screen's 110 dpi: a file 1650 px wide is shown 1650 * 110 / 150 = 1210 px wide."""
+    from analysis.present.plotting import set_style
+
+    import matplotlib.pyplot as plt
+
+    set_style()
+    screen, file_dpi = plt.rcParams["figure.dpi"], plt.rcParams["savefig.dpi"]
+    assert (screen, file_dpi) == (110, 150)
+    assert round(1650 * screen / file_dpi) == 1210
+    for stem in ("00_data_overview", "01_reproduce_2021", "02_growth_decomposition", "03_trend_models"):
+        for lang in ("nb", "en"):
+            files = {p.read_bytes(): p.name for p in published_build.written(stem, lang) if p.suffix == ".png"}
+            shown = shown_pngs(published_build.notebook(stem, lang))
+            assert files and len(shown) == len(files), (stem, lang)
+            assert sorted(files[png] for png, _ in shown) == sorted(files.values())  # each file, once
+            for png, meta in shown:
+                width, height = png_size(png)
+                assert (meta["width"], meta["height"]) == (round(width * screen / file_dpi),
+                                                           round(height * screen / file_dpi))
+                assert meta["alt"]
+
+
+def test_a_figure_changed_after_saving_is_rendered_afresh(tmp_path):
+    """Changing a saved figure (here its title) makes the notebook show it as it is now, not the saved file; a
+    figure given no export folder is shown as the PNG an export would have written (150 dpi, sized for 110)."""
+    import papermill
+
+    nb = write_notebook(tmp_path, "10_twice", [
+        ("code", 'export_dir = ""', ["parameters"]),
+        ("code", "import matplotlib.pyplot as plt\nfrom analysis.present import outputs\n"
+                 "from analysis.present.plotting import set_style\nset_style()\n"
+                 "kept, ax = plt.subplots(figsize=(3, 2))\nax.set_title('Saved as shown')\n"
+                 "outputs.save_figure(kept, '10_kept_en', export_dir)\n"
+                 "changed, ax2 = plt.subplots(figsize=(3, 2))\nax2.set_title('Before')\n"
+                 "outputs.save_figure(changed, '10_changed_en', export_dir)\nax2.set_title('After')\n"
+                 "unsaved, ax3 = plt.subplots(figsize=(3, 2))\nax3.set_title('Not exported')\n"
+                 "outputs.save_figure(unsaved, '10_unsaved_en', '')"),
+    ])
+    out = tmp_path / "out"
+    papermill.execute_notebook(str(nb), str(tmp_path / "run.ipynb"), parameters={"export_dir": str(out)},
+                               kernel_name=paths.KERNEL_NAME, progress_bar=False, cwd=str(tmp_path))
+    shown = shown_pngs(nbformat.read(tmp_path / "run.ipynb", as_version=4))
+    (kept, kept_meta), (changed, changed_meta), (unsaved, unsaved_meta) = shown
+    assert kept == (out / "figures/10_kept_en.png").read_bytes() and "width" in kept_meta
+    assert kept_meta["alt"] == "Saved as shown"
+    assert changed != (out / "figures/10_changed_en.png").read_bytes() and "width" not in changed_meta
+    assert changed_meta["alt"] == "After"
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["10_changed_en.png", "10_changed_en.svg",
+                                                                    "10_kept_en.png", "10_kept_en.svg"]
+    width, height = png_size(unsaved)
+    assert (unsaved_meta["width"], unsaved_meta["height"]) == (round(width * 110 / 150), round(height * 110 / 150))
+    assert unsaved_meta["alt"] == "Not exported"
+
+
 def test_kernel_report_reads_both_marker_forms():
     line = provenance.MARKER + '{"read": ["/d/a.csv"], "written": ["/o/figures/x.png"], "synthetic": true}'
     got = provenance.kernel_report("other output\n" + line + "\n")

@@ -15,10 +15,18 @@ stamp's words are the catalogue's ``outputs.stamp`` and ``outputs.stamp_note``.
 
 Alternative text: a figure shown in a notebook after the first :func:`save_figure` call carries its own title
 (suptitle, else the axes titles) as the PNG's ``alt`` text, which the HTML pages use.
+
+One rendering per PNG: in a notebook, a figure given to :func:`save_figure` is shown inline as the very PNG it
+wrote (the file's bytes, at the file's resolution, with ``width`` and ``height`` metadata giving the size the
+figure would have on screen; the same PNG when no export folder is given), instead of being drawn again at the end
+of the cell and rendered a second time at the screen's resolution. A figure changed after it was saved is drawn
+and shown afresh.
 """
 
 from __future__ import annotations
 
+import base64
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +41,7 @@ if TYPE_CHECKING:  # matplotlib is imported only when a figure is saved: `import
 
 DATA_NOTE_COLUMN = "data_note"
 STAMP_GID = "hm-synthetic-stamp"
+HM_PNG_ATTR = "_hm_saved_png"  # the PNG save_figure wrote of a figure, kept on the figure for its display
 
 
 def _lang_of(name: str) -> str | None:
@@ -85,10 +94,21 @@ def alt_text(fig: Figure) -> str:
     return title or stamp
 
 
+def _saved_png(fig: Figure) -> tuple[str, dict[str, int]] | None:
+    """The PNG :func:`save_figure` wrote of `fig` (base64) and its on-screen size, if `fig` has not changed since."""
+    saved = getattr(fig, HM_PNG_ATTR, None)
+    if saved is None or fig.stale:
+        return None
+    png, size = saved
+    return base64.b64encode(png).decode("ascii"), dict(size)
+
+
 def _with_alt(formatter):
-    """Wrap IPython's PNG formatter for figures so its output carries the figure's title as `alt` metadata."""
+    """Wrap IPython's PNG formatter for figures so its output carries the figure's title as `alt` metadata
+    (and is the PNG file :func:`save_figure` wrote, when the figure has not changed since)."""
     def format_png(fig):
-        out = formatter(fig)
+        saved = _saved_png(fig)
+        out = saved if saved is not None else formatter(fig)
         data, meta = out if isinstance(out, tuple) and len(out) == 2 else (out, None)
         alt = alt_text(fig)
         if data is None or not alt:
@@ -128,25 +148,54 @@ def save_figure(fig: Figure, name: str, export_dir: str | Path = "", data: pd.Da
     """Write `fig` as PNG and SVG named `name` under `export_dir/figures` (nothing when it is empty).
 
     With synthetic data loaded (or `data`, the frame the figure shows, synthetic), the figure is stamped first
-    (also when nothing is written).
+    (also when nothing is written). In a notebook, the figure is then shown as this PNG (rendered once, also when
+    nothing is written).
     """
+    import io
+
     import matplotlib.pyplot as plt
 
     if _synthetic(data):
         stamp_synthetic(fig, _lang_of(name))
-    use_titles_as_alt_text()
-    if not export_dir:
+    inline = use_titles_as_alt_text()
+    if not export_dir and not inline:
         return []
-    folder = paths.resolve(export_dir) / "figures"
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     with plt.rc_context({"svg.hashsalt": "helsemeldinger"}):  # stable SVG ids even without set_style()
-        for ext in ("png", "svg"):
-            target = folder / f"{name}.{ext}"
-            meta = {"Software": None} if ext == "png" else {"Date": None, "Creator": None}
-            fig.savefig(target, format=ext, metadata=meta)
-            written.append(target)
+        png = io.BytesIO()
+        fig.savefig(png, format="png", metadata={"Software": None})
+        if export_dir:
+            folder = paths.resolve(export_dir) / "figures"
+            folder.mkdir(parents=True, exist_ok=True)
+            written = [folder / f"{name}.png", folder / f"{name}.svg"]
+            written[0].write_bytes(png.getvalue())
+            fig.savefig(written[1], format="svg", metadata={"Date": None, "Creator": None})
+        dpi = plt.rcParams["savefig.dpi"]
+    if inline:
+        _keep_png(fig, png.getvalue(), fig.dpi if dpi == "figure" else float(dpi))
     return written
+
+
+def _keep_png(fig: Figure, png: bytes, dpi: float) -> None:
+    """Keep the PNG just rendered of `fig` (at `dpi`) for its inline display, with its size at the figure's dpi.
+
+    The figure is marked not stale, so that pyplot's end-of-cell redraw of stale figures leaves it alone. Any later
+    change to it or its artists marks it stale again, which forgets the kept PNG (a stale callback): the figure is
+    then drawn and shown afresh, as it is."""
+    width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk: width and height in pixels
+    scale = fig.dpi / dpi
+    setattr(fig, HM_PNG_ATTR, (png, (("width", round(width * scale)), ("height", round(height * scale)))))
+    previous = fig.stale_callback
+    if not getattr(previous, "hm_forgets_png", False):
+        def forget_png(artist: Figure, stale: bool) -> None:
+            if stale:
+                artist.__dict__.pop(HM_PNG_ATTR, None)
+            if previous is not None:
+                previous(artist, stale)
+
+        forget_png.hm_forgets_png = True
+        fig.stale_callback = forget_png
+    fig.stale = False
 
 
 def mark_table(frame: pd.DataFrame) -> pd.DataFrame:
