@@ -192,10 +192,12 @@ def render(task: Task, announce: bool = True) -> Outcome:
         notebook_title,
         select_for_data,
         select_language,
+        start_warm_up,
         write_atomic,
     )
 
     start = time.perf_counter()
+    warm_up = start_warm_up()  # the page templates compile while the kernel runs (joined before the pages)
     if announce:
         sys.stdout.write(f"  started  {task.name}\n")  # one write: lines from parallel threads stay whole
         sys.stdout.flush()
@@ -236,6 +238,7 @@ def render(task: Task, announce: bool = True) -> Outcome:
         common = dict(title=title, summary=summary, footer=footer_html(prov, task.lang or "en"),
                       lang=task.lang, notebook=task.notebook.name, built=task.built, synthetic=synthetic,
                       data_files=[(f.path, f.sha256) for f in prov.data_files])
+        warm_up.join()  # its imports are over before this thread exports: no two threads import nbconvert at once
         pages = {audience: export_html(nb, with_code=audience != "briefing", audience=audience, **common)
                  for audience in ("briefing", "teaching", "solutions")}
         for target, page in zip(task.pages, pages.values(), strict=True):  # all exist as text before any is written

@@ -313,6 +313,57 @@ def export_html(
     return body
 
 
+# A small notebook with every kind of cell and output a report has, exported once per process by
+# start_warm_up(): nbconvert and what its filters load (pygments' lexer and formatter, the markdown renderer, the
+# HTML cleaner, BeautifulSoup) are imported and the two page templates compiled before the first real page.
+_WARM_UP_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+_warm_up_lock = threading.Lock()
+_warm_up_thread: threading.Thread | None = None
+
+
+def _warm_up_notebook() -> nbformat.NotebookNode:
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    code = new_code_cell("import math\nprint(math.pi)  # a comment\ndisplay({'a': 1})", execution_count=1)
+    code.outputs = [
+        new_output("stream", name="stdout", text="3.14\n"),
+        new_output("stream", name="stderr", text="a warning\n"),
+        new_output("display_data", {"text/markdown": "**bold** text", "text/plain": "bold"}),
+        new_output("display_data", {"image/png": _WARM_UP_PNG, "text/plain": "<Figure>"},
+                   metadata={"image/png": {"alt": "a figure", "width": 1, "height": 1}}),
+        new_output("execute_result", {"text/html": "<table><thead><tr><th>a</th></tr></thead>"
+                                                   "<tbody><tr><td>1</td></tr></tbody></table>",
+                                      "text/plain": "a 1"}, execution_count=1),
+    ]
+    return new_notebook(cells=[
+        new_markdown_cell("# Title\n\nA paragraph with *emphasis*, `code` and a [link](#x).\n\n"
+                          "| a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- two"),
+        code,
+        new_markdown_cell("## Key findings\n\n1. First.\n2. Second."),
+    ], metadata={"language_info": {"name": "python"}})
+
+
+def _warm_up() -> None:
+    try:
+        nb = _warm_up_notebook()
+        for with_code in (False, True):
+            export_html(nb, with_code=with_code, title="warm-up", lang="en")
+    except Exception:  # noqa: BLE001 - only a head start: the first real page does this work if it failed
+        pass
+
+
+def start_warm_up() -> threading.Thread:
+    """Export a small notebook in a background thread, once per process, so the first real page does not pay
+    for nbconvert's imports and the templates' compilation (call it once the kernel is running); return the
+    thread. Pages are the same with and without it: what it leaves behind is compiled templates and memos."""
+    global _warm_up_thread
+    with _warm_up_lock:
+        if _warm_up_thread is None:
+            _warm_up_thread = threading.Thread(target=_warm_up, name="pages-warm-up", daemon=True)
+            _warm_up_thread.start()
+        return _warm_up_thread
+
+
 def image_alt(lang: str | None = None) -> str:
     """Return the alternative text of a figure that has none of its own, in `lang` (English when None)."""
     return catalogue.text(catalogue.check_lang(lang or "en"), "pages.figure.alt")

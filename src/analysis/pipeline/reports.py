@@ -724,13 +724,14 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
            entries: Sequence[PlanEntry], notes: Sequence[str]) -> int:
     """Load and check the data file and the parameters, render what is not up to date, write the handouts and
     the index, print the summary; return the exit code."""
+    from analysis.pipeline.warm import prestart
+
+    prestart(args.kernel)  # the kernels' warm process imports while the data and parameters are checked (first:
+    # the kernel forked from it has the less left to import itself, the sooner the warm process starts)
     from analysis import cache
     from analysis.pipeline import uptodate
     from analysis.pipeline.briefing import PrintSession, find_chromium
     from analysis.pipeline.provenance import build_time, git_commit
-    from analysis.pipeline.warm import prestart
-
-    prestart(args.kernel)  # the kernels' warm process imports while the data and parameters are checked
     try:
         check_values(overrides)
         if data is not None:
