@@ -41,6 +41,8 @@ STEMS = sorted({p.stem for p in NOTEBOOKS})
 # the same notebooks (tests/test_reports.py, serial against parallel) can be compared with it byte for byte.
 BUILD_EPOCH = "1700000000"  # SOURCE_DATE_EPOCH: 2023-11-14T22:13:20Z
 BUILD_COMMIT = ("f" * 40, False)
+# The Chromium this test run was given (HM_CHROMIUM, or None: found on the PATH), for builds that print PDFs.
+CHROMIUM_ENV = os.environ.get("HM_CHROMIUM")
 
 
 # A user's file, SYNTHETIC test data written by hand: the total and SYSVAK in 2019 and 2020, four rows. Notebooks
@@ -134,6 +136,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     items.sort(key=rank)  # stable: the collection order within each rank
 
+@pytest.fixture(autouse=True)
+def _without_chromium(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In tests marked `without_chromium` (builds whose PDFs no test reads: tests/test_reports.py,
+    test_uptodate.py), builds print no PDF (HM_CHROMIUM empty), which saves a browser start per build; the PDFs
+    are checked in test_briefing.py and test_pages.py, and pipeline_run (the published build) prints them."""
+    if request.node.get_closest_marker("without_chromium"):
+        monkeypatch.setenv("HM_CHROMIUM", "")
+
+
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder every xdist worker of this test run shares (the run's base temporary folder without xdist)."""
     base = tmp_path_factory.getbasetemp()
@@ -172,6 +183,10 @@ def pipeline_run(root: Path, *args: str) -> int:
     with (pytest.MonkeyPatch.context() as mp, open(root / "log.txt", "a", encoding="utf-8") as log,
           contextlib.redirect_stdout(log), contextlib.redirect_stderr(log)):
         mp.setenv("SOURCE_DATE_EPOCH", BUILD_EPOCH)
+        if CHROMIUM_ENV is None:  # a build as a user runs it: with the two-page briefings' PDFs, where Chromium is
+            mp.delenv("HM_CHROMIUM", raising=False)
+        else:
+            mp.setenv("HM_CHROMIUM", CHROMIUM_ENV)
         mp.setattr(provenance, "git_commit", lambda root=None: BUILD_COMMIT)
         return reports.run([*args, "--out", str(root / "out"), "--build", str(root / "build")])
 
@@ -242,6 +257,10 @@ def executed(tmp_path_factory) -> Callable[..., Execution]:
     notebook run through papermill once per distinct call in the test run. `data` is written to a file of that
     name, given as data_path; `export=True` gives an export_dir. Returns an Execution (a fresh notebook copy)."""
     root = shared_dir(tmp_path_factory) / "executed"
+    # The kernels share one result cache, as a build's kernels do (analysis.cache; under pytest it is off unless
+    # set): the figure theme is read from it instead of importing seaborn in every kernel, and results shared by
+    # two executions are computed once. Cached results are the results (tests/test_cache.py).
+    results = shared_dir(tmp_path_factory) / "executed_cache"
 
     def run(stem: str, lang: str = "nb", data: tuple[str, str] | None = None, export: bool = False,
             **parameters: object) -> Execution:
@@ -259,7 +278,10 @@ def executed(tmp_path_factory) -> Callable[..., Execution]:
                 given["data_path"] = str(data_path)
             if export_dir is not None:
                 given["export_dir"] = str(export_dir)
-            execute_notebook(stem, folder, **given)
+            from analysis import cache
+
+            with cache.using(results):
+                execute_notebook(stem, folder, **given)
 
         once(root, key, make)
         return Execution(nbformat.read(folder / f"{stem}_{lang}.ipynb", as_version=4), data_path, export_dir)

@@ -254,17 +254,21 @@ def _run_cells(notebook: Path, export_dir: Path) -> None:
 
 
 def test_notebook_02_tables_and_figures_are_byte_identical_with_and_without_the_cache(tmp_path, monkeypatch,
-                                                                                    capsys):
-    """Notebook 02 (the decomposition's linear programs) run three times: cache off, cache filled, cache read.
-    Every table (CSV) and figure (PNG, SVG) of the last run is byte for byte the first run's."""
+                                                                                    capsys, published_build):
+    """Notebook 02 (the decomposition's linear programs) run twice in this process: cache off, then reading the
+    cache the published build's kernels filled (another process). The second run computes nothing (it writes
+    no entry) and every table (CSV) and figure (PNG, SVG) it writes is byte for byte the first run's."""
+    assert published_build.exit_code == 0, published_build.log
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     notebook = paths.NOTEBOOKS_DIR / "en" / "02_growth_decomposition.ipynb"
     monkeypatch.setenv(cache.ENV, "off")
     _run_cells(notebook, tmp_path / "off")
-    monkeypatch.setenv(cache.ENV, str(tmp_path / "results"))
-    _run_cells(notebook, tmp_path / "fill")
-    assert list((tmp_path / "results").rglob("*.pkl")), "nothing was cached"
+    filled = published_build.root / "build" / "cache"
+    entries = sorted(filled.rglob("*.pkl"))
+    assert entries, "the published build cached nothing"
+    monkeypatch.setenv(cache.ENV, str(filled))
     _run_cells(notebook, tmp_path / "hit")
+    assert sorted(filled.rglob("*.pkl")) == entries  # every result came from the cache
     capsys.readouterr()
     off = sorted(p.relative_to(tmp_path / "off") for p in (tmp_path / "off").rglob("*") if p.is_file())
     hit = sorted(p.relative_to(tmp_path / "hit") for p in (tmp_path / "hit").rglob("*") if p.is_file())

@@ -34,16 +34,23 @@ def test_set_style_applies_exactly_what_seaborn_set_theme_applies():
 
 
 def test_the_theme_comes_from_the_cache_without_importing_seaborn(tmp_path, monkeypatch):
-    """A second process with the cache set reads the theme from it and never imports seaborn."""
+    """Computed by seaborn once (here, into an empty cache), the theme is read from the cache by another process,
+    which never imports seaborn and applies the same colours."""
     import subprocess
     import sys
 
+    from analysis.present import plotting
+
+    monkeypatch.setenv("HELSEMELDINGER_CACHE", str(tmp_path))
+    assert not list(tmp_path.rglob("*.pkl"))
+    _, palette = plotting.seaborn_theme()  # computed by seaborn, and kept
+    assert list(tmp_path.rglob("*.pkl"))
     code = ("import io, sys; import matplotlib.pyplot as plt; from analysis.present import plotting; "
             "plotting.set_style(); fig, ax = plt.subplots(); ax.bar([1], [1]); "
-            "fig.savefig(io.BytesIO(), format='png'); print('seaborn' in sys.modules)")
+            "fig.savefig(io.BytesIO(), format='png'); print('seaborn' in sys.modules); "
+            "print(plt.rcParams['axes.prop_cycle'].by_key()['color'][0])")
     env = {k: v for k, v in __import__("os").environ.items() if k != "PYTEST_CURRENT_TEST"}
-    env["HELSEMELDINGER_CACHE"] = str(tmp_path)
-    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert first.stdout.strip() == "True"  # computed by seaborn the first time
-    assert second.stdout.strip() == "False"  # then read from the cache
+    imported, first_colour = second.stdout.strip().splitlines()
+    assert imported == "False"  # read from the cache
+    assert first_colour == str(palette[0])

@@ -23,6 +23,9 @@ from analysis.errors import DataError
 from analysis.pipeline import provenance, render, report_html, reports
 from conftest import pipeline_run
 
+# No test here reads a two-page briefing's PDF (test_briefing.py and test_pages.py do): builds print none.
+pytestmark = pytest.mark.without_chromium
+
 PARAMS = 'data_path = ""\nlang = "nb"\nexport_dir = ""'
 
 
@@ -565,7 +568,7 @@ def test_a_figure_changed_after_saving_is_rendered_afresh(tmp_path):
     nb = write_notebook(tmp_path, "10_twice", [
         ("code", 'export_dir = ""', ["parameters"]),
         ("code", "import matplotlib.pyplot as plt\nfrom analysis.present import outputs\n"
-                 "from analysis.present.plotting import set_style\nset_style()\n"
+                 "plt.rcParams.update({'figure.dpi': 110, 'savefig.dpi': 150})\n"
                  "kept, ax = plt.subplots(figsize=(3, 2))\nax.set_title('Saved as shown')\n"
                  "outputs.save_figure(kept, '10_kept_en', export_dir)\n"
                  "changed, ax2 = plt.subplots(figsize=(3, 2))\nax2.set_title('Before')\n"
@@ -575,7 +578,8 @@ def test_a_figure_changed_after_saving_is_rendered_afresh(tmp_path):
     ])
     out = tmp_path / "out"
     papermill.execute_notebook(str(nb), str(tmp_path / "run.ipynb"), parameters={"export_dir": str(out)},
-                               kernel_name=paths.KERNEL_NAME, progress_bar=False, cwd=str(tmp_path))
+                               kernel_name=paths.KERNEL_NAME, kernel_manager_class=render.IpcKernelManager,
+                               request_save_on_cell_execute=False, progress_bar=False, cwd=str(tmp_path))
     shown = shown_pngs(nbformat.read(tmp_path / "run.ipynb", as_version=4))
     (kept, kept_meta), (changed, changed_meta), (unsaved, unsaved_meta) = shown
     assert kept == (out / "figures/10_kept_en.png").read_bytes() and "width" in kept_meta

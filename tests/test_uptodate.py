@@ -16,6 +16,9 @@ from analysis import cache, paths
 from analysis.pipeline import reports, uptodate
 from analysis.pipeline.render import Outcome, Task
 
+# No test here reads a two-page briefing's PDF (test_briefing.py and test_pages.py do): builds print none.
+pytestmark = pytest.mark.without_chromium
+
 
 def _task(tmp: Path, **changes: object) -> Task:
     """A task on tmp/nb.ipynb writing into tmp/out and tmp/build."""
