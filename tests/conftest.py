@@ -127,14 +127,19 @@ def errors(nb: nbformat.NotebookNode) -> list:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that need executed notebooks run first (the published build, then the other executions and
-    notebook-marked tests), so that no long kernel run is left for the end while the other worker idles."""
+    notebook-marked tests), so that no long kernel run is left for the end while the other worker idles.
+
+    pytest-xdist's worksteal hands each worker a contiguous share of this order at the start: every test that
+    reads the published build (tests/test_pages.py's `full_build` asks for it) lies in the first share, so the
+    worker that makes the build runs them, and the other worker starts on tests that wait for no build."""
     def rank(item: pytest.Item) -> int:
         names = getattr(item, "fixturenames", ())
-        if "published_build" in names:
+        if "published_build" in names or "full_build" in names:
             return 0
         return 1 if "executed" in names or item.get_closest_marker("notebook") else 2
 
     items.sort(key=rank)  # stable: the collection order within each rank
+
 
 @pytest.fixture(autouse=True)
 def _without_chromium(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
