@@ -20,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+# isort: off
 import analysis.pipeline  # noqa: F401  (first: it keeps jsonschema, which nbformat imports, from loading
 # rfc3987_syntax, about 2 s of CPU in every pytest process; src/analysis/pipeline/__init__.py)
 import nbformat
+# isort: on
 import pytest
 
 from analysis import paths

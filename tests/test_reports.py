@@ -539,9 +539,9 @@ def png_size(png: bytes) -> tuple[int, int]:
 def test_every_exported_figure_is_shown_as_the_file_it_wrote(published_build):
     """A figure save_figure wrote is shown as that PNG file (rendered once, at the file's 150 dpi), sized for
     the screen's 110 dpi: a file 1650 px wide is shown 1650 * 110 / 150 = 1210 px wide."""
-    from analysis.present.plotting import set_style
-
     import matplotlib.pyplot as plt
+
+    from analysis.present.plotting import set_style
 
     set_style()
     screen, file_dpi = plt.rcParams["figure.dpi"], plt.rcParams["savefig.dpi"]

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # matplotlib is imported only when a figure is saved: `import
 
 DATA_NOTE_COLUMN = "data_note"
 STAMP_GID = "hm-synthetic-stamp"
-HM_PNG_ATTR = "_hm_saved_png"  # the PNG save_figure wrote of a figure, kept on the figure for its display
+HM_PNG_ATTR = "_hm_saved_png"  # the PNG save_figure rendered of a figure, kept on the figure for its display
 
 
 def _lang_of(name: str) -> str | None:
@@ -95,7 +95,8 @@ def alt_text(fig: Figure) -> str:
 
 
 def _saved_png(fig: Figure) -> tuple[str, dict[str, int]] | None:
-    """The PNG :func:`save_figure` wrote of `fig` (base64) and its on-screen size, if `fig` has not changed since."""
+    """The PNG :func:`save_figure` rendered of `fig` (base64) and its on-screen size, if `fig` has not changed
+    since (None otherwise)."""
     saved = getattr(fig, HM_PNG_ATTR, None)
     if saved is None or fig.stale:
         return None
@@ -105,7 +106,7 @@ def _saved_png(fig: Figure) -> tuple[str, dict[str, int]] | None:
 
 def _with_alt(formatter):
     """Wrap IPython's PNG formatter for figures so its output carries the figure's title as `alt` metadata
-    (and is the PNG file :func:`save_figure` wrote, when the figure has not changed since)."""
+    (and is the PNG :func:`save_figure` rendered, when the figure has not changed since)."""
     def format_png(fig):
         saved = _saved_png(fig)
         out = saved if saved is not None else formatter(fig)
