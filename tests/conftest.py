@@ -34,6 +34,10 @@ from analysis import paths
 # OpenBLAS threads only spin against each other (the calibration tests used about half again the CPU time).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# Warm kernels' processes end with the process that started them (a test process, a build the tests run): a test
+# run leaves no process behind. tests/test_warm.py tries the lasting ones (the default) in folders of its own.
+if os.environ.get("HELSEMELDINGER_WARM", "").strip().lower() != "off":
+    os.environ["HELSEMELDINGER_WARM"] = "build"
 
 LANGS = ("nb", "en")
 # Every notebook file: each notebook is kept once per language, notebooks/<lang>/<stem>.ipynb.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import nbformat
 import papermill
@@ -186,3 +188,149 @@ def test_kernel_asked_for_while_the_warm_process_still_imports(tmp_path, monkeyp
     finally:
         fresh.close()
     assert fresh.proc.returncode is not None  # closing its stdin ended it
+
+
+# ---------------------------------------------------------------- warm processes that outlive their build
+
+@pytest.fixture
+def lasting(tmp_path, monkeypatch):
+    """Lasting warm processes (HELSEMELDINGER_WARM=60) with their sockets in a folder of this test's; this process
+    forgets its warm processes, as a new build would not know them. Every warm process there is stopped after."""
+    import tempfile
+
+    where = Path(tempfile.mkdtemp(prefix="hmw-", dir="/tmp"))  # short: a socket's path has at most 107 bytes
+    where.chmod(0o700)
+    monkeypatch.setenv(warm.ENV, "60")
+    monkeypatch.setenv(warm.DIR_ENV, str(where))
+    monkeypatch.setattr(warm, "_processes", {})
+    started: list[warm.WarmProcess] = []
+
+    def new_build() -> warm.WarmProcess:
+        """The warm process a new build would use: reached if one with its fingerprint lives, else started."""
+        warm._processes.clear()
+        process = warm.start(kernel_options())
+        assert process is not None and process.keep == 60.0
+        started.append(process)
+        return process
+
+    yield new_build
+    warm.stop_all(where)
+    for process in started:
+        if process.proc is not None:
+            process.proc.wait(timeout=30)
+        gone(process.pid)
+    shutil.rmtree(where, ignore_errors=True)
+
+
+def gone(pid: int, within: float = 30.0) -> None:
+    """Wait until process `pid` has ended (fail if it still runs after `within` seconds)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # a warm process this test process started: reap it once it has ended
+        except ChildProcessError:
+            pass
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail(f"process {pid} still ran {within:.0f} s on")
+
+
+def test_keep_seconds_reads_the_setting(monkeypatch):
+    for value, keep in (("", warm.DEFAULT_KEEP), ("90", 90.0), ("1.5", 1.5), ("build", None), ("BUILD", None),
+                        ("off", None), ("0", None), ("soon", None)):
+        monkeypatch.setenv(warm.ENV, value)
+        assert warm.keep_seconds() == keep, value
+
+
+def test_a_lasting_warm_process_outlives_its_build_and_serves_the_next(tmp_path, lasting, monkeypatch):
+    """The next build (same code, same dependencies) reaches the warm process the first one started; it ends
+    `keep` seconds after its last kernel, the latest build's setting holding (60 s, then 1 s)."""
+    first = lasting()
+    assert first.proc is not None  # none lived: this build started it
+    while first.pending():
+        time.sleep(0.05)
+    one = run(tmp_path, PROBE, HM_PROBE="one").probe[0]
+    second = lasting()
+    assert second.proc is None and second.pid == first.pid
+    two = run(tmp_path, PROBE, HM_PROBE="two").probe[0]
+    for got, probe in ((one, "one"), (two, "two")):
+        assert got["ppid"] == first.pid
+        assert got["pgid"] == got["pid"] and got["preloaded"] and got["probe"] == probe
+    assert os.stat(warm.folder()).st_mode & 0o777 == 0o700  # only this user reaches its warm processes
+    monkeypatch.setenv(warm.ENV, "1")
+    warm._processes.clear()
+    third = warm.start(kernel_options())  # a build with HELSEMELDINGER_WARM=1, and no kernel: the same process
+    assert third is not None and third.keep == 1.0 and third.pid == first.pid
+    gone(first.pid, within=15.0)  # about 1 s after that request, not 60
+    assert not list(warm.folder().glob("*.sock"))  # and it took its socket with it
+
+
+def test_changed_source_or_dependencies_never_reach_the_old_warm_process(tmp_path, lasting, monkeypatch):
+    """The socket's name is the fingerprint of what the imports depend on: another package source, or a
+    distribution installed beside the others, gives another one; the old process is told to stop."""
+    from analysis import cache
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(cache, "source_hash", lambda: "a" * 64)
+    before = warm.fingerprint(kernel_options())
+    assert warm.fingerprint(kernel_options()) == before  # nothing changed: the same
+    old = lasting()
+    monkeypatch.setattr(cache, "source_hash", lambda: "b" * 64)  # an edit to the package
+    edited = warm.fingerprint(kernel_options())
+    assert edited != before
+    (site / "newdep-1.0.dist-info").mkdir()  # and then a dependency installed
+    after = warm.fingerprint(kernel_options())
+    assert after not in (before, edited)
+    new = lasting()
+    assert new.pid != old.pid and new.proc is not None
+    gone(old.pid)  # told to stop by the new build: it serves no build of the old code
+    assert sorted(p.name for p in warm.folder().glob("*.sock")) == [f"{after[:32]}.sock"]
+
+
+def test_a_lasting_warm_process_stops_the_kernels_of_a_killed_build(tmp_path, lasting):
+    """A build killed hard: the warm process sees it end and stops the kernel it forked for it, and lives on
+    for the next build."""
+    process = lasting()
+    parent = ("import asyncio, sys, time\n"
+              f"sys.path[:] = {sys.path!r}  # this test process's: the same fingerprint, the same warm process\n"
+              "from analysis.pipeline.render import IpcKernelManager\n"
+              "async def go():\n"
+              f"    km = IpcKernelManager(kernel_name={paths.KERNEL_NAME!r})\n"
+              "    await km.start_kernel()\n"
+              "    print(km.provisioner.process.pid, flush=True)\n"
+              "    time.sleep(600)\n"
+              "asyncio.run(go())\n")
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
+    try:
+        kernel = int(proc.stdout.readline())
+        forked_by = int(open(f"/proc/{kernel}/stat").read().rsplit(")", 1)[1].split()[1])
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert forked_by == process.pid  # the other build's kernel came from this warm process
+    gone(kernel)  # that build is gone: so is its kernel
+    assert lasting().pid == process.pid  # while the warm process lives on for the next build
+
+
+def test_a_socket_folder_others_may_open_is_refused(tmp_path, monkeypatch):
+    """Sockets in a folder another user could open would let them ask for kernels: such a folder is refused,
+    and the build uses a warm process of its own that ends with it."""
+    where = tmp_path / "shared"
+    where.mkdir()
+    where.chmod(0o755)
+    monkeypatch.setenv(warm.DIR_ENV, str(where))
+    monkeypatch.setenv(warm.ENV, "60")
+    monkeypatch.setattr(warm, "_processes", {})
+    with pytest.raises(PermissionError, match="chmod 700"):
+        warm.folder()
+    process = warm.start(kernel_options())
+    assert process is not None and process.keep is None and process.proc is not None
+    process.close()
+    assert process.proc.returncode is not None
+    assert not list(where.iterdir())

@@ -14,28 +14,51 @@ and without warm kernels writes byte-identical pages, tables and figures; ``test
 launched the ordinary way when warm kernels cannot serve it: another kernel command than this interpreter's
 ipykernel, an environment that differs from the warm process's in a variable read at import (``PYTHON*``,
 BLAS threads, matplotlib's), no ``fork`` (not Linux), or ``HELSEMELDINGER_WARM=off``. Forked kernels are
-children of the warm process; it ends with the process that started it (its stdin closes), and stops any kernel
-of its own still running then.
+children of the warm process.
+
+How long the warm process lives (HELSEMELDINGER_WARM):
+
+- unset (the default) or a number of seconds: it **outlives the build** and serves the next one, so a rebuild
+  after editing one notebook forks its kernel at once instead of waiting for the imports again. It listens on a
+  Unix socket in a folder only this user can open (HELSEMELDINGER_WARM_DIR, else ``helsemeldinger-warm-<uid>``
+  in the temporary folder), named by a :func:`fingerprint` of everything its imports depend on: this
+  interpreter and its options, the environment variables read at import, the working folder, ``sys.path`` with
+  the names and times of every entry in its folders (an installed, removed or upgraded distribution changes
+  them), and the sha256 of the package's source (:func:`analysis.cache.source_hash`). A build whose fingerprint
+  differs (the package's source or a dependency changed) never reaches it: it starts its own and tells the old
+  ones to stop. The warm process ends that many seconds (default :data:`DEFAULT_KEEP`; the latest build's
+  setting holds) after its last request or its last kernel's end, whichever is later. A kernel still running
+  when the build that asked for it has ended (killed, say) is stopped, as the build would have stopped it.
+  ``python -m analysis.pipeline.warm stop`` stops this user's warm processes.
+- ``build``: it ends with the build that started it (its stdin closes), and stops any kernel of its own still
+  running then. The test suite runs so.
+- ``off``: no warm process; kernels are launched the ordinary way.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import re
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 ENV = "HELSEMELDINGER_WARM"
+DIR_ENV = "HELSEMELDINGER_WARM_DIR"
 OFF = "off"
+BUILD = "build"
+DEFAULT_KEEP = 600.0  # seconds a warm process that outlives its build waits for the next request before it ends
 # Imported by the warm process before it forks: what the notebooks' kernels import (their first cells and the
 # package's modules, which load scipy and statsmodels on first use), never a matplotlib backend (ipykernel's
 # inline backend must be loaded by the kernel itself, after its shell exists) and not seaborn (kernels do not
@@ -98,6 +121,31 @@ def enabled() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and os.environ.get(ENV, "").strip() != OFF
 
 
+_warned: set[str] = set()
+
+
+def keep_seconds() -> float | None:
+    """Seconds a warm process outlives its build without a request (HELSEMELDINGER_WARM: unset, or a number of
+    seconds), or None when it ends with its build (``build``; also for a value that is none of these, with a
+    warning)."""
+    value = os.environ.get(ENV, "").strip().lower()
+    if not value:
+        return DEFAULT_KEEP
+    if value == BUILD:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds > 0:
+        return seconds
+    if value != OFF and value not in _warned:
+        _warned.add(value)
+        sys.stderr.write(f"{ENV}={value}: give off, build or a number of seconds; the warm process ends with this "
+                         "build\n")
+    return None
+
+
 def _import_env(env: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if IMPORT_TIME.match(k)}
 
@@ -122,13 +170,17 @@ def kernel_command(cmd: Sequence[str]) -> tuple[tuple[str, ...], list[str]] | No
 
 # ---------------------------------------------------------------- the warm process
 
-def _kernel_child(request: dict, closing: Sequence[int]) -> None:
-    """In the forked child: become the kernel ``python -m ipykernel_launcher <args>`` would start; never returns."""
+def _kernel_child(request: dict, closing: Sequence[int], streams: Sequence[int] = ()) -> None:
+    """In the forked child: become the kernel ``python -m ipykernel_launcher <args>`` would start, writing to the
+    standard output and error `streams` of the build that asked for it (when given); never returns."""
     code = 0
     try:
         os.setsid()  # jupyter_client starts a kernel in a new session and signals its process group
-        for fd in closing:
-            os.close(fd)
+        for target, fd in zip((1, 2), streams, strict=False):  # the asking build's, as a launched kernel inherits
+            os.dup2(fd, target)
+        for fd in (*closing, *streams):
+            if fd > 2:
+                os.close(fd)
         devnull = os.open(os.devnull, os.O_RDONLY)  # the kernel's stdin, as jupyter_client gives it none to read
         os.dup2(devnull, 0)
         if devnull != 0:
@@ -166,67 +218,186 @@ def _kernel_child(request: dict, closing: Sequence[int]) -> None:
             os._exit(code)
 
 
-def _answer(listener: socket.socket, children: list[int], pending: int) -> None:
-    """Answer one request on `listener`: fork the kernel it asks for and reply with its pid (null: no fork), or
-    say how many modules are still to be imported (a request without "args")."""
+def _peer_pidfd(conn: socket.socket) -> int | None:
+    """A pidfd of the process on the other end of `conn` (readable once it has ended), or None."""
+    try:
+        pid, _, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                         struct.calcsize("3i")))
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        return None
+
+
+def _answer(listener: socket.socket, running: Running, pending: int) -> dict:
+    """Answer one request on `listener`: fork the kernel it asks for and reply with its pid (null: no fork), say
+    how many modules are still to be imported and this process's pid (a request without "args"), or agree to stop
+    ({"stop": true}); return the request ({} for one that could not be read). A forked kernel is filed in
+    `running` with the process that asked for it."""
     conn, _ = listener.accept()
+    streams: list[int] = []
     with conn:
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(65536)
-            if not chunk:
-                return
-            data += chunk
+        conn.settimeout(10.0)  # a client that connects and sends nothing must not hold up the warm process
         try:
+            data, streams, _, _ = socket.recv_fds(conn, 65536, 2)
+            while data and not data.endswith(b"\n"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
             request = json.loads(data)
-        except ValueError:
-            return
-        if "args" not in request:
-            conn.sendall(json.dumps({"pending": pending}).encode() + b"\n")
-            return
-        pid = None
-        if threading.active_count() == 1:  # fork copies only the calling thread: a thread here could hang a kernel
-            pid = os.fork()
-            if pid == 0:
-                _kernel_child(request, [listener.fileno(), conn.fileno()])
-            children.append(pid)
-        conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            if not isinstance(request, dict):
+                raise ValueError("not a request")
+        except (OSError, ValueError):
+            for fd in streams:
+                os.close(fd)
+            return {}
+        try:
+            if request.get("stop"):
+                conn.sendall(json.dumps({"stopped": os.getpid()}).encode() + b"\n")
+                return request
+            if "args" not in request:
+                conn.sendall(json.dumps({"pending": pending, "pid": os.getpid()}).encode() + b"\n")
+                return request
+            pid = None
+            if threading.active_count() == 1:  # fork copies only the calling thread: a thread could hang a kernel
+                build = _peer_pidfd(conn)  # taken while the build waits for the reply: it is that build's
+                pid = os.fork()
+                if pid == 0:
+                    _kernel_child(request, [listener.fileno(), conn.fileno(), *running.fds(),
+                                            *([build] if build is not None else [])], streams)
+                running.add(pid, build)
+            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        except OSError:
+            pass
+        finally:
+            for fd in streams:
+                os.close(fd)
+    return request
 
 
-def serve(listen_fd: int) -> None:
+class Running:
+    """The kernels a warm process forked that still run, each with a pidfd of the build that asked for it: a pidfd
+    becomes readable when its process has ended."""
+
+    def __init__(self) -> None:
+        """No kernels yet."""
+        self.kernels: dict[int, tuple[int, int | None]] = {}  # kernel's pidfd -> (its pid, its build's pidfd)
+        self.builds: dict[int, set[int]] = {}  # build's pidfd -> its kernels' pidfds
+
+    def add(self, pid: int, build: int | None) -> None:
+        """File the kernel `pid`, forked for the build whose pidfd is `build` (None: not known)."""
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:  # it has ended already
+            if build is not None and build not in self.builds:
+                os.close(build)
+            return
+        if build is not None:
+            self.builds.setdefault(build, set()).add(fd)
+        self.kernels[fd] = (pid, build)
+
+    def fds(self) -> list[int]:
+        """Every pidfd held (to watch, and for a forked child to close)."""
+        return [*self.kernels, *self.builds]
+
+    def __bool__(self) -> bool:
+        return bool(self.kernels)
+
+    def ended(self, fd: int) -> None:
+        """The process of pidfd `fd` has ended: a kernel is forgotten; a build's kernels are stopped, as the build
+        would have stopped them."""
+        if fd in self.kernels:
+            _, build = self.kernels.pop(fd)
+            os.close(fd)
+            if build is not None:
+                self.builds[build].discard(fd)
+                if not self.builds[build]:
+                    del self.builds[build]
+                    os.close(build)
+        elif fd in self.builds:
+            for kernel in sorted(self.builds[fd]):
+                self.stop(kernel)
+            self.builds.pop(fd, None)
+            os.close(fd)
+
+    def stop(self, fd: int | None = None) -> None:
+        """Stop the kernel of pidfd `fd` (each leads its own process group), or every kernel, and forget it."""
+        for kernel in [fd] if fd is not None else list(self.kernels):
+            pid, build = self.kernels.pop(kernel)
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except OSError:
+                pass
+            os.close(kernel)
+            if build is not None and build in self.builds:
+                self.builds[build].discard(kernel)
+                if fd is None and not self.builds[build]:
+                    del self.builds[build]
+                    os.close(build)
+
+
+def serve(listen_fd: int, keep: float | None = None, path: str | None = None) -> None:
     """Run the warm process: import :data:`PRELOAD` one module at a time, forking a kernel for each request on the
-    listening socket `listen_fd` as it comes (a kernel asked for early imports the rest itself), until stdin
-    closes; then stop the kernels still running and exit."""
+    listening socket `listen_fd` as it comes (a kernel asked for early imports the rest itself). A kernel still
+    running when the build that asked for it has ended is stopped.
+
+    With `keep` None it runs until stdin closes (its build ended), then stops the kernels still running and
+    exits. With `keep` seconds it outlives its build: it exits after `keep` seconds with no request and none of its
+    kernels running. Asked to stop, it takes no more requests and exits when its kernels have ended. It removes
+    its socket `path` (if that is still its own) as it stops taking requests."""
     import importlib
-    from pathlib import Path as _Path
 
     # as ipykernel_launcher does: the folder it was started from is not on sys.path while modules load
-    if sys.path and (sys.path[0] == "" or _Path(sys.path[0]) == _Path.cwd()):
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]
     # as jupyter_client and ipykernel set them before a kernel imports anything (a child gets its own environment)
     os.environ.setdefault("JPY_PARENT_PID", str(os.getppid()))
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = INLINE_BACKEND
     listener = socket.socket(fileno=listen_fd)
+    inode = _inode(path) if path else None
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked kernels are reaped by the system
-    children: list[int] = []
+    running = Running()
     todo = list(PRELOAD)
-    while True:
-        ready, _, _ = select.select([listener, sys.stdin], [], [], 0 if todo else None)
+    deadline = time.monotonic() + (keep or 0.0)
+    stopping = False  # asked to stop: no more requests; it ends when its kernels have ended
+    while not (stopping and not running):
+        idle = None if keep is None or running else max(0.0, deadline - time.monotonic())
+        watched = running.fds() + ([] if stopping else [listener]) + ([sys.stdin] if keep is None else [])
+        ready, _, _ = select.select(watched, [], [], 0.0 if todo and not stopping else idle)
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 4096):
             break
+        for fd in ready:
+            if isinstance(fd, int):  # a kernel or a build has ended (a build's end stops its kernels)
+                running.ended(fd)
+                deadline = time.monotonic() + (keep or 0.0)  # idle time counts from the last kernel's end
         if listener in ready:
-            _answer(listener, children, len(todo))
-        elif todo:
+            request = _answer(listener, running, len(todo))
+            stopping = bool(request.get("stop"))
+            if keep is not None and isinstance(request.get("keep"), (int, float)) and request["keep"] > 0:
+                keep = float(request["keep"])  # the latest build's setting (HELSEMELDINGER_WARM) holds
+            deadline = time.monotonic() + (keep or 0.0)
+            if stopping:
+                listener.close()
+                if path and inode is not None and _inode(path) == inode:
+                    os.unlink(path)  # still this process's socket (not one a later warm process bound there)
+        elif todo and not stopping:
             try:
                 importlib.import_module(todo.pop(0))
             except Exception:  # noqa: BLE001 - a module that cannot load here is loaded (or fails) in the kernel
                 pass
-    for pid in children:  # the build ended without stopping these (it was killed): stop them as it would
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except OSError:
-            pass
+        elif keep is not None and not ready and not running and time.monotonic() >= deadline:
+            break
+    if keep is not None and not stopping and path and inode is not None and _inode(path) == inode:
+        os.unlink(path)
+    running.stop()  # its build ended without stopping these (it was killed): stop them as it would
+
+
+def _inode(path: str | os.PathLike) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------- the build's side
@@ -275,53 +446,143 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
-class WarmProcess:
-    """The warm process of this build: started on first use, ended when this process exits."""
+def fingerprint(options: tuple[str, ...] = ()) -> str:
+    """The sha256 of what a warm process's imports depend on: this interpreter and its `options`, the environment
+    variables read at import, the working folder, ``sys.path`` with the name and modification time of every entry
+    of its folders, :data:`PRELOAD`, and the package's source hash. Two builds with the same fingerprint may share
+    one warm process."""
+    from analysis import cache
 
-    def __init__(self, options: tuple[str, ...] = ()) -> None:
-        """Start the warm process with interpreter `options` (the kernel command's, e.g. ``-Xfrozen_modules=off``)
-        and this process's environment; its imports run while the caller goes on."""
+    folders = []
+    for entry in sys.path:
+        if not entry or Path(entry) == Path.cwd():
+            continue  # the folder a build starts in is not on a kernel's sys.path (ipykernel_launcher drops it)
+        try:
+            with os.scandir(entry) as it:
+                folders.append((entry, sorted((e.name, e.stat(follow_symlinks=False).st_mtime_ns) for e in it
+                                              if e.name != "__pycache__")))
+        except OSError:
+            folders.append((entry, None))
+    made_of = {"executable": sys.executable, "version": sys.version, "options": list(options),
+               "env": sorted(_import_env(os.environ).items()), "cwd": os.getcwd(), "path": folders,
+               "preload": list(PRELOAD), "source": cache.source_hash()}
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+
+
+def folder() -> Path:
+    """The folder of this user's lasting warm processes' sockets (HELSEMELDINGER_WARM_DIR, else
+    ``helsemeldinger-warm-<uid>`` in the temporary folder); made if missing, only this user may open it."""
+    given = os.environ.get(DIR_ENV, "").strip()
+    base = tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp"
+    path = Path(given) if given else Path(base) / f"helsemeldinger-warm-{os.getuid()}"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{path}: the warm processes' folder must belong to this user alone (chmod 700)")
+    return path
+
+
+def _ask(path: str | os.PathLike, request: dict, timeout: float = START_TIMEOUT,
+         streams: Sequence[int] = ()) -> dict:
+    """Send `request` (with the file descriptors `streams`) to the warm process listening on `path` and return its
+    reply (OSError or ValueError when that fails)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)
+        conn.connect(os.fspath(path))
+        payload = json.dumps(request).encode() + b"\n"
+        sent = socket.send_fds(conn, [payload], list(streams)) if streams else conn.send(payload)
+        if sent < len(payload):  # (nothing left to send: the answer may already be on its way, the peer closed)
+            conn.sendall(payload[sent:])
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = conn.recv(4096)
+            if not chunk:
+                raise OSError("the warm process closed the connection")
+            reply += chunk
+    return json.loads(reply)
+
+
+class WarmProcess:
+    """The warm process of this build: started on first use; with `keep` seconds one that outlives the build (an
+    earlier build's, when its fingerprint is this build's), else one that ends when this process exits."""
+
+    def __init__(self, options: tuple[str, ...] = (), keep: float | None = None) -> None:
+        """Start (or, with `keep`, reach) the warm process for interpreter `options` (the kernel command's, e.g.
+        ``-Xfrozen_modules=off``) and this process's environment; its imports run while the caller goes on."""
         self.options = options
         self.env = _import_env(os.environ)
-        folder = tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp"
-        self._path = os.path.join(folder, f"hm-warm-{os.getpid()}-{id(self):x}")
+        self.keep = keep
+        self.broken = False
+        self.proc: subprocess.Popen | None = None
+        if keep is None:
+            base = tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp"
+            self._path = os.path.join(base, f"hm-warm-{os.getpid()}-{id(self):x}")
+            self.proc = self._spawn(stdin=subprocess.PIPE)
+            self.pid = self.proc.pid
+            return
+        where = folder()
+        self._path = os.fspath(where / f"{fingerprint(options)[:32]}.sock")
+        self.pid = self._reach()
+        if self.pid is None:
+            with open(where / "start.lock", "a") as lock:  # one build starts it; another waits, then reaches it
+                import fcntl
+
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self.pid = self._reach()
+                if self.pid is None:
+                    self.proc = self._spawn(stdin=subprocess.DEVNULL, detach=True)
+                    self.pid = self.proc.pid
+            stop_all(where, but=self._path)  # older code or dependencies: they would serve no build of this one
+
+    def _spawn(self, stdin: int, detach: bool = False) -> subprocess.Popen:
+        """Bind the socket and start the warm process on it (detached, writing nothing, when it outlives us)."""
+        try:
+            os.unlink(self._path)  # a socket whose warm process is gone (it did not answer)
+        except FileNotFoundError:
+            pass
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(self._path)
         listener.listen(64)
-        self.proc = subprocess.Popen([sys.executable, *options, "-m", "analysis.pipeline.warm",
-                                      str(listener.fileno())],
-                                     stdin=subprocess.PIPE, pass_fds=[listener.fileno()], close_fds=True)
+        command = [sys.executable, *self.options, "-m", "analysis.pipeline.warm", "serve", str(listener.fileno())]
+        if self.keep is not None:
+            command += [repr(self.keep), self._path]
+        quiet = subprocess.DEVNULL if detach else None
+        proc = subprocess.Popen(command, stdin=stdin, stdout=quiet, stderr=quiet, pass_fds=[listener.fileno()],
+                                close_fds=True, start_new_session=detach)
         listener.close()
-        self.broken = False
+        return proc
+
+    def _reach(self) -> int | None:
+        """The pid of the lasting warm process on this socket, or None when none answers."""
+        try:
+            return int(_ask(self._path, {"keep": self.keep}, timeout=5.0)["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def serves(self, cmd: Sequence[str], env: Mapping[str, str] | None) -> list[str] | None:
         """The ipykernel arguments if this warm process can start the kernel `cmd` with `env`, else None."""
         parsed = kernel_command(cmd)
-        if parsed is None or parsed[0] != self.options or self.broken or self.proc.poll() is not None:
+        if parsed is None or parsed[0] != self.options or self.broken:
+            return None
+        if self.keep is None and self.proc is not None and self.proc.poll() is not None:
             return None
         return parsed[1] if _import_env(env if env is not None else os.environ) == self.env else None
 
-    def _ask(self, request: dict) -> dict:
+    def _ask(self, request: dict, streams: Sequence[int] = ()) -> dict:
         """Send `request` to the warm process and return its reply (OSError or ValueError when that fails)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(START_TIMEOUT)
-            conn.connect(self._path)
-            conn.sendall(json.dumps(request).encode() + b"\n")
-            reply = b""
-            while not reply.endswith(b"\n"):
-                chunk = conn.recv(4096)
-                if not chunk:
-                    raise OSError("the warm process closed the connection")
-                reply += chunk
-        return json.loads(reply)
+        return _ask(self._path, request, streams=streams)
 
     def fork(self, args: Sequence[str], env: Mapping[str, str], cwd: str | os.PathLike) -> int | None:
-        """Ask for a kernel with ipykernel arguments `args`; return its pid (None if the warm process failed)."""
+        """Ask for a kernel with ipykernel arguments `args`; return its pid (None if the warm process failed). The
+        kernel writes to this process's standard output and error, as a kernel launched from here would."""
         try:
-            pid = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd)})["pid"]
-            if pid is None:
+            streams = [fd for fd in (1, 2) if _is_open(fd)]
+            if len(streams) == 1:
+                streams = []  # both or neither (the child maps them to 1 and 2 in order)
+            reply = self._ask({"args": list(args), "env": dict(env), "cwd": str(cwd), "keep": self.keep}, streams)
+            if reply.get("pid") is None:
                 raise ValueError("the warm process cannot fork")
-            return int(pid)
+            return int(reply["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             self.broken = True
             return None
@@ -331,11 +592,15 @@ class WarmProcess:
         return int(self._ask({})["pending"])
 
     def close(self) -> None:
-        """End the warm process (it stops when its stdin closes)."""
+        """End the warm process that ends with this build (it stops when its stdin closes); a lasting one is left
+        to serve the next build."""
+        if self.keep is not None:
+            return
         try:
-            if self.proc.stdin:
+            if self.proc is not None and self.proc.stdin:
                 self.proc.stdin.close()
-            self.proc.wait(timeout=10)
+            if self.proc is not None:
+                self.proc.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
         finally:
@@ -344,20 +609,66 @@ class WarmProcess:
             except OSError:
                 pass
 
+    def stop(self) -> None:
+        """End this warm process now, lasting or not."""
+        if self.keep is None:
+            self.close()
+            return
+        stop_all(Path(self._path).parent, only=self._path)
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
+
+
+def stop_all(where: Path | None = None, but: str | None = None, only: str | None = None) -> list[int]:
+    """Tell the lasting warm processes whose sockets are in `where` (default :func:`folder`) to stop, except the
+    one on socket `but` (or only the one on `only`); return the pids that said they stop. Sockets nobody answers
+    on are removed."""
+    where = folder() if where is None else where
+    stopped = []
+    for sock in sorted(where.glob("*.sock")):
+        if (but is not None and os.fspath(sock) == but) or (only is not None and os.fspath(sock) != only):
+            continue
+        try:
+            stopped.append(int(_ask(sock, {"stop": True}, timeout=5.0)["stopped"]))
+        except ConnectionRefusedError:
+            try:
+                sock.unlink()
+            except OSError:
+                pass
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return stopped
+
 
 _lock = threading.Lock()
 _processes: dict[tuple[str, ...], WarmProcess] = {}
 
 
 def start(options: tuple[str, ...] = ()) -> WarmProcess | None:
-    """This process's warm process for interpreter `options`, started now if it is not yet (None when warm
-    kernels are not enabled)."""
+    """This process's warm process for interpreter `options`, started (or reached) now if it is not yet (None when
+    warm kernels are not enabled)."""
     if not enabled():
         return None
     with _lock:
         warm = _processes.get(options)
-        if warm is None or warm.proc.poll() is not None:
-            warm = _processes[options] = WarmProcess(options)
+        if warm is None or (warm.keep is None and warm.proc is not None and warm.proc.poll() is not None):
+            keep = keep_seconds()
+            try:
+                warm = WarmProcess(options, keep)
+            except OSError:  # e.g. a folder for the sockets that another user owns: this build's own, then
+                warm = WarmProcess(options, None)
+            _processes[options] = warm
             atexit.register(warm.close)
         return warm
 
@@ -390,7 +701,22 @@ def launch(cmd: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.Path
     return ForkedKernel(pid) if pid else None
 
 
+def main(argv: Sequence[str]) -> int:
+    """``python -m analysis.pipeline.warm stop``: stop this user's lasting warm processes (``serve`` is the
+    warm process itself, started by a build)."""
+    if argv[:1] == ["serve"]:
+        keep = float(argv[2]) if len(argv) > 2 else None
+        serve(int(argv[1]), keep, argv[3] if len(argv) > 3 else None)
+        return 0
+    if argv == ["stop"]:
+        stopped = stop_all()
+        print(f"stopped {len(stopped)} warm process(es)" + (f": {', '.join(map(str, stopped))}" if stopped else ""))
+        return 0
+    print("usage: python -m analysis.pipeline.warm stop", file=sys.stderr)
+    return 2
+
+
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    code = main(sys.argv[1:])
     sys.stdout.flush()
-    os._exit(0)  # nothing to clean up: skip the interpreter's teardown of every preloaded module (about 0.6 s)
+    os._exit(code)  # nothing to clean up: skip the interpreter's teardown of every preloaded module (about 0.6 s)
