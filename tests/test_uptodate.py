@@ -146,22 +146,29 @@ def _series(path: Path, last: int = 1040) -> Path:
 
 
 @pytest.mark.notebook
-def test_second_run_skips_and_each_change_rebuilds_what_depends_on_it(tmp_path, capsys):
+def test_second_run_skips_and_each_change_rebuilds_what_depends_on_it(tmp_path, capsys, monkeypatch):
+    """Each change rebuilds what depends on it. The data file is loaded and checked before the kernels when the
+    checks' inputs changed (the file, a parameter, --force), not after a notebook's markdown was edited."""
     nbdir = tmp_path / "notebooks"
     a = _notebook(nbdir, "10_a", "First.")
     _notebook(nbdir, "20_b", "Second.")
     data = _series(tmp_path / "series.csv")
     cli = ["--notebooks", str(nbdir), "--out", str(tmp_path / "out"), "--build", str(tmp_path / "build"),
            "--jobs", "2", "--data", str(data)]
+    loads = []
+    load_frame = reports.load_frame
+    monkeypatch.setattr(reports, "load_frame", lambda *a, **k: loads.append(a[0]) or load_frame(*a, **k))
 
-    def run(*extra: str) -> dict[str, str]:
+    def run(*extra: str, loaded: int) -> dict[str, str]:
+        loads.clear()
         assert reports.run([*cli, *extra]) == 0
+        assert len(loads) == loaded, extra
         return _statuses(capsys.readouterr().out)
 
-    assert run() == {"10_a": "ok", "20_b": "ok"}
+    assert run(loaded=1) == {"10_a": "ok", "20_b": "ok"}
     page = tmp_path / "out" / "briefing" / "10_a.html"
     before = page.stat().st_mtime_ns
-    assert run() == {"10_a": "up to date", "20_b": "up to date"}
+    assert run(loaded=0) == {"10_a": "up to date", "20_b": "up to date"}
     assert page.stat().st_mtime_ns == before  # not written again
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert 'href="briefing/10_a.html"' in index and 'href="briefing/20_b.html"' in index  # still listed
@@ -169,17 +176,24 @@ def test_second_run_skips_and_each_change_rebuilds_what_depends_on_it(tmp_path, 
     nb = nbformat.read(a, as_version=4)  # a markdown edit in one notebook: that notebook only
     nb.cells[0].source += " Edited."
     nbformat.write(nb, a)
-    assert run() == {"10_a": "ok", "20_b": "up to date"}
+    assert run(loaded=0) == {"10_a": "ok", "20_b": "up to date"}  # the data were checked as they are
     assert "Edited." in page.read_text(encoding="utf-8")
 
     _series(data, last=1050)  # the data file both read
-    assert run() == {"10_a": "ok", "20_b": "ok"}
-    assert run("-p", "scale=2") == {"10_a": "ok", "20_b": "ok"}  # a parameter
-    assert run("-p", "scale=2") == {"10_a": "up to date", "20_b": "up to date"}
+    assert run(loaded=1) == {"10_a": "ok", "20_b": "ok"}
+    assert run("-p", "scale=2", loaded=1) == {"10_a": "ok", "20_b": "ok"}  # a parameter
+    assert run("-p", "scale=2", loaded=0) == {"10_a": "up to date", "20_b": "up to date"}
     (tmp_path / "out" / "teaching" / "20_b.html").unlink()  # a deleted output
-    assert run("-p", "scale=2") == {"10_a": "up to date", "20_b": "ok"}
+    assert run("-p", "scale=2", loaded=0) == {"10_a": "up to date", "20_b": "ok"}
     assert (tmp_path / "out" / "teaching" / "20_b.html").is_file()
-    assert run("-p", "scale=2", "--force") == {"10_a": "ok", "20_b": "ok"}
+    assert run("-p", "scale=2", "--force", loaded=1) == {"10_a": "ok", "20_b": "ok"}
+
+    # A data file broken after it passed: checked again (its bytes changed), refused before any kernel starts.
+    data.write_text(data.read_text(encoding="utf-8").replace("1050", "many"), encoding="utf-8")
+    assert reports.run([*cli, "-p", "scale=2"]) == reports.EXIT_USAGE
+    printed = capsys.readouterr()
+    assert "Nothing was run" in printed.err and "series.csv" in printed.err
+    assert "Summary:" not in printed.out
 
 
 @pytest.mark.notebook

@@ -377,14 +377,17 @@ class PrintSession:
         """Whether this platform can start a session (a pipe on file descriptors 3 and 4 needs posix_spawn)."""
         return hasattr(os, "posix_spawn") and hasattr(os, "POSIX_SPAWN_DUP2")
 
-    def start(self) -> PrintSession:
-        """Start the browser in a background thread (open a tab, load an empty page) and return at once."""
+    def start(self, after: threading.Event | None = None) -> PrintSession:
+        """Start the browser in a background thread (open a tab, load an empty page) and return at once; the thread
+        first waits until `after` is set (e.g. a kernel has been launched), at most the session's timeout."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._start, name="chromium-session", daemon=True)
+            self._thread = threading.Thread(target=self._start, args=(after,), name="chromium-session", daemon=True)
             self._thread.start()
         return self
 
-    def _start(self) -> None:
+    def _start(self, after: threading.Event | None = None) -> None:
+        if after is not None:
+            after.wait(self.timeout)
         try:
             self._launch()
             deadline = time.monotonic() + self.timeout

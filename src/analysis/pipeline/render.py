@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ from analysis.pipeline.provenance import (
     make_provenance,
 )
 
+# Set once this process has launched its first kernel: work that can wait (the page templates' warm-up, the
+# browser for PDFs) starts then, so that it does not slow down the imports and checks before that launch, and
+# runs while this process only waits for the kernel's messages.
+kernel_launched = threading.Event()
+
 
 class IpcKernelManager(AsyncKernelManager):
     """Kernel manager using the ipc transport with a unique socket path (tcp on Windows, which lacks ipc), whose
@@ -41,12 +47,15 @@ class IpcKernelManager(AsyncKernelManager):
 
         forked = warm.launch(kernel_cmd, kw.get("env"), kw.get("cwd"))  # type: ignore[arg-type]
         if forked is None:
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            kernel_launched.set()
+            return
         provisioner = self.provisioner
         provisioner.process = forked  # polled and signalled like the Popen the ordinary launch keeps
         provisioner.pid = provisioner.pgid = forked.pid  # the kernel leads its own session, as launched
         provisioner.cwd = kw.get("cwd") or os.getcwd()
         self._reconcile_connection_info(provisioner.connection_info)
+        kernel_launched.set()
 
     @default("transport")
     def _default_transport(self) -> str:
@@ -197,7 +206,8 @@ def render(task: Task, announce: bool = True) -> Outcome:
     )
 
     start = time.perf_counter()
-    warm_up = start_warm_up()  # the page templates compile while the kernel runs (joined before the pages)
+    warm_up = start_warm_up(after=kernel_launched)  # the page templates compile while the kernel runs (joined
+    # before the pages)
     if announce:
         sys.stdout.write(f"  started  {task.name}\n")  # one write: lines from parallel threads stay whole
         sys.stdout.flush()

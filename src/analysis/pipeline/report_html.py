@@ -317,6 +317,7 @@ def export_html(
 # start_warm_up(): nbconvert and what its filters load (pygments' lexer and formatter, the markdown renderer, the
 # HTML cleaner, BeautifulSoup) are imported and the two page templates compiled before the first real page.
 _WARM_UP_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+WAIT_FOR_KERNEL = 60.0  # seconds the warm-up waits for the event it is given before it starts anyway
 _warm_up_lock = threading.Lock()
 _warm_up_thread: threading.Thread | None = None
 
@@ -343,7 +344,9 @@ def _warm_up_notebook() -> nbformat.NotebookNode:
     ], metadata={"language_info": {"name": "python"}})
 
 
-def _warm_up() -> None:
+def _warm_up(after: threading.Event | None = None) -> None:
+    if after is not None:
+        after.wait(WAIT_FOR_KERNEL)
     try:
         nb = _warm_up_notebook()
         for with_code in (False, True):
@@ -352,14 +355,15 @@ def _warm_up() -> None:
         pass
 
 
-def start_warm_up() -> threading.Thread:
+def start_warm_up(after: threading.Event | None = None) -> threading.Thread:
     """Export a small notebook in a background thread, once per process, so the first real page does not pay
-    for nbconvert's imports and the templates' compilation (call it once the kernel is running); return the
-    thread. Pages are the same with and without it: what it leaves behind is compiled templates and memos."""
+    for nbconvert's imports and the templates' compilation; the thread first waits until `after` is set (e.g.
+    the kernel has been launched), at most WAIT_FOR_KERNEL seconds. Return the thread. Pages are the same with
+    and without it: what it leaves behind is compiled templates and memos."""
     global _warm_up_thread
     with _warm_up_lock:
         if _warm_up_thread is None:
-            _warm_up_thread = threading.Thread(target=_warm_up, name="pages-warm-up", daemon=True)
+            _warm_up_thread = threading.Thread(target=_warm_up, args=(after,), name="pages-warm-up", daemon=True)
             _warm_up_thread.start()
         return _warm_up_thread
 

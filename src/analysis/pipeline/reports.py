@@ -732,24 +732,33 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
     from analysis.pipeline import uptodate
     from analysis.pipeline.briefing import PrintSession, find_chromium
     from analysis.pipeline.provenance import build_time, git_commit
-    try:
-        check_values(overrides)
-        if data is not None:
-            data, frame = load_frame(data, overrides.get("convention"), overrides.get("sheet"))
-        else:
-            if overrides.get("sheet"):
-                raise DataError(f"--sheet {overrides['sheet']}: a sheet belongs to a workbook given with --data")
-            from analysis.data import load_published
+    # The checks' result is taken from their stamp when nothing they depend on changed since they last passed
+    # (the same data bytes, parameters, parameters cells and package: the same result), else (and with --force)
+    # they run.
+    checks = uptodate.check_inputs(data, overrides, {str(nb.resolve()): notebook_parameters(nb) for nb in notebooks})
+    passed = None if args.force else uptodate.checked(build_dir, checks)
+    if passed is not None:
+        synthetic = bool(passed.get("synthetic"))
+    else:
+        try:
+            check_values(overrides)
+            if data is not None:
+                data, frame = load_frame(data, overrides.get("convention"), overrides.get("sheet"))
+            else:
+                if overrides.get("sheet"):
+                    raise DataError(f"--sheet {overrides['sheet']}: a sheet belongs to a workbook given with --data")
+                from analysis.data import load_published
 
-            frame = load_published(None, overrides.get("convention") or None)
-        from analysis.data import is_synthetic
+                frame = load_published(None, overrides.get("convention") or None)
+            from analysis.data import is_synthetic
 
-        synthetic = data is not None and is_synthetic(frame)
-        check_parameters(notebooks, overrides, frame)
-        del frame
-    except DataError as exc:
-        print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
-        return EXIT_USAGE
+            synthetic = data is not None and is_synthetic(frame)
+            check_parameters(notebooks, overrides, frame)
+            del frame
+        except DataError as exc:
+            print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
+            return EXIT_USAGE
+        uptodate.record_checked(build_dir, checks, {"synthetic": synthetic})
 
     for note in notes:
         print(note, flush=True)
@@ -776,12 +785,18 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
     brief = [lang for lang in langs if lang in ran or None in ran
              or not (out_dir / "briefing" / f"{BRIEFING_STEM}_{lang}.html").is_file()]
     chromium = find_chromium() if brief else None
-    session = PrintSession(chromium).start() if chromium and PrintSession.usable() else None
+    from analysis.pipeline.render import kernel_launched  # the browser starts once the first kernel runs
+
+    session = (PrintSession(chromium).start(after=kernel_launched if len(skip) < len(tasks) else None)
+               if chromium and PrintSession.usable() else None)
     try:
         # The kernels of this build share one result cache (unless HELSEMELDINGER_CACHE says where, or off).
         folder = os.environ.get(cache.ENV) or cache_folder(build_dir)
         with cache.using(None if folder == cache.OFF else folder):
-            outcomes = run_batch(tasks, args.jobs, skip, stamp=True)
+            try:
+                outcomes = run_batch(tasks, args.jobs, skip, stamp=True)
+            finally:
+                kernel_launched.set()  # no kernel started (each failed before): what waits for one goes on
 
         failed = [o for o in outcomes if not o.ok]
         removed = remove_stale(out_dir, tasks, outcomes, all_notebooks)

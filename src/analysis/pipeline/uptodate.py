@@ -12,6 +12,13 @@ The index of a reports folder has a stamp too (``<build folder>/stamps/index.jso
 index was made of (:func:`analysis.pipeline.reports.index_inputs`), so a build whose every report is up to date
 can leave the index standing. Nothing here imports the renderer, papermill or pandas: a build decides that it
 has nothing to do before importing them (:class:`Planned` stands in for a task then).
+
+The checks a build makes before any kernel starts (the parameter values, the data file loaded and validated,
+every notebook's parameters against the data) have a stamp too (``<build folder>/stamps/checks.json``): a
+digest of what they depend on (:func:`check_inputs`: every file below data/, the user's data file, the
+parameters given, the notebooks' parameters cells, the package source and the dependencies' versions) with
+what they found (whether the data are synthetic). A build whose checks' inputs are as they were when the
+checks last passed takes that result instead of loading the data again.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
 VERSION = 1  # of the stamp's layout; another version is never up to date
 STAMPS = "stamps"
 INDEX_STAMP = "index.json"
+CHECKS_STAMP = "checks.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,3 +215,47 @@ def record_index(build_dir: Path, out_dir: Path, made_of: object) -> None:
 def index_stands(build_dir: Path, out_dir: Path, made_of: object) -> bool:
     """Whether out_dir/index.html was last written from `made_of` (as remembered by :func:`record_index`)."""
     return _index_stamps(build_dir).get(str(out_dir.resolve())) == _digest(made_of)
+
+
+# ---------------------------------------------------------------- the checks before any kernel starts
+
+def check_inputs(data: Path | None, overrides: dict[str, object],
+                 declared: dict[str, dict[str, object]]) -> dict[str, object]:
+    """What a build's checks depend on: every file below data/ and the data file `data` (each with its sha256),
+    the parameters given (`overrides`), each notebook's declared parameters with their defaults (`declared`, by
+    notebook file: the rest of a notebook is not checked), the package source and the installed versions of the
+    dependencies."""
+    published = sorted(p for p in paths.DATA_DIR.rglob("*") if p.is_file()) if paths.DATA_DIR.is_dir() else []
+    return _canonical({
+        "version": VERSION,
+        "data_dir": {p.relative_to(paths.DATA_DIR).as_posix(): sha256_file(p) for p in published},
+        "data": None if data is None else [str(data), sha256_file(data) if data.is_file() else None],
+        "overrides": overrides,
+        "notebooks": declared,
+        "source": cache.source_hash(),
+        "dependencies": cache.dependency_versions(),
+    })  # type: ignore[return-value]
+
+
+def _checks_stamp(build_dir: Path) -> Path:
+    return build_dir / STAMPS / CHECKS_STAMP
+
+
+def checked(build_dir: Path, made_of: object) -> dict[str, object] | None:
+    """What the checks found when they last passed on inputs `made_of` (:func:`check_inputs`), else None."""
+    try:
+        found = json.loads(_checks_stamp(build_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, dict) or found.get("digest") != _digest(made_of):
+        return None
+    result = found.get("result")
+    return result if isinstance(result, dict) else None
+
+
+def record_checked(build_dir: Path, made_of: object, result: dict[str, object]) -> None:
+    """Remember that the checks passed on inputs `made_of` and found `result` (JSON-able)."""
+    from analysis.pipeline.report_html import write_atomic
+
+    write_atomic(_checks_stamp(build_dir), json.dumps({"digest": _digest(made_of), "result": result},
+                                                      indent=1, sort_keys=True) + "\n")
