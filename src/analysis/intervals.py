@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis.errors import DataError
+
+if TYPE_CHECKING:  # pandas is imported where a table is made: the report pipeline reads conventions without it
+    import pandas as pd
 
 QUALIFIERS = ("exact", "about", "over", "almost", "just_over")
 
@@ -69,16 +71,23 @@ class Convention:
             rule.high_closed,
         )
 
+    def interval(self, qualifier: str) -> str:
+        """The interval of `qualifier` as a code: "[x-0.5·u, x+0.5·u)" (x the stated value, u its step)."""
+        r = self.rules[qualifier]
+        lo = "[" if r.low_closed else "("
+        hi = "]" if r.high_closed else ")"
+        return f"{lo}x{r.low:+g}·u, x{r.high:+g}·u{hi}".replace("+0·u", "").replace("-0·u", "")
+
     def describe(self) -> pd.DataFrame:
         """Return the convention as a table: qualifier, interval in words, low and high offsets in steps."""
+        import pandas as pd
+
         rows = []
         for q, r in self.rules.items():
-            lo = "[" if r.low_closed else "("
-            hi = "]" if r.high_closed else ")"
             rows.append(
                 {
                     "qualifier": q,
-                    "interval": f"{lo}x{r.low:+g}·u, x{r.high:+g}·u{hi}".replace("+0·u", "").replace("-0·u", ""),
+                    "interval": self.interval(q),
                     "low_steps": r.low,
                     "high_steps": r.high,
                     "relative_tolerance": self.rel_tol,
@@ -133,6 +142,8 @@ def get_convention(spec: str | Convention | None = None) -> Convention:
 
 def add_bounds(frame: pd.DataFrame, convention: str | Convention | None = None) -> pd.DataFrame:
     """Return a copy of `frame` with `low`, `high`, `low_closed`, `high_closed` from value, step, qualifier."""
+    import pandas as pd
+
     conv = get_convention(convention)
     out = frame.copy()
     bounds = [

@@ -173,8 +173,7 @@ def convention_rules(spec: object, lang: str | None = None) -> tuple[str, tuple[
 
     conv = get_convention(spec if isinstance(spec, str) and spec else None)
     if lang is None:
-        rows = conv.describe()
-        lines = tuple(f"{q} {i}" for q, i in zip(rows["qualifier"], rows["interval"], strict=True))
+        lines = tuple(f"{q} {conv.interval(q)}" for q in conv.rules)
         if conv.rel_tol:
             lines += (f"± {conv.rel_tol:g}·x",)
         return conv.name, lines

@@ -27,8 +27,6 @@ import re
 from collections.abc import Iterable
 from functools import cache
 
-import numpy as np
-import pandas as pd
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 from analysis.present.catalogue import check_lang, text
@@ -156,6 +154,9 @@ def significant(x: float | None, lang: str = "en", digits: int = 5, *, typograph
         x = round_to(x, digits - 1 - math.floor(math.log10(abs(x))), rounding)
     if not typographic:
         return localise(f"{x:.{digits}g}", lang)
+    import numpy as np  # here: the report pipeline formats its footers without loading numpy and pandas
+    import pandas as pd
+
     if pd.isna(x):
         return MISSING
     if np.isinf(x):
@@ -170,6 +171,9 @@ def bracketed(low: float, high: float, lang: str = "en", low_closed: bool = True
               digits: int = 5, *, outward: bool = True) -> str:
     """An interval with brackets by closedness and :func:`significant` ends, rounded outwards unless `outward`
     is False: "[63, 64)" in en, "[63; 64)" in nb (an infinite end is always open); "–" if an end is missing."""
+    import numpy as np
+    import pandas as pd
+
     if pd.isna(low) or pd.isna(high):
         return MISSING
     down, up = _ends(outward)
