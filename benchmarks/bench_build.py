@@ -7,7 +7,10 @@ touched) it times, each as the wall time of one command, interpreter start-up in
 
 1. cold: ``python -m analysis.pipeline --jobs 2`` with an empty result cache and no stamps;
 2. no change: the same command again (every report up to date);
-3. one changed: the same after a markdown cell of one language file (``--change``) is edited;
+3. one changed: the same after a markdown cell of one language file (``--change``) is edited; its kernel is
+   forked from the lasting warm process the cold build started (:mod:`analysis.pipeline.warm`; its sockets in a
+   folder of this run's, stopped at the end), as after a user's edit; then, for comparison, the same with
+   ``HELSEMELDINGER_WARM=build`` (a warm process of the build's own; key ``one_changed_own_warm_s``);
 4. naive: per notebook and language, serially, ``papermill`` (CLI) then ``jupyter nbconvert --to html
    --no-input``, from .venv/bin, with the result cache off (HELSEMELDINGER_CACHE=off).
 
@@ -36,6 +39,7 @@ from pathlib import Path
 import nbformat
 
 from analysis import cache, paths
+from analysis.pipeline import warm
 from analysis.pipeline.reports import discover, notebook_lang
 
 COLD_TARGET = 0.25  # cold build <= this x the naive loop
@@ -51,12 +55,13 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def build(notebooks: Path, root: Path, jobs: int = 2) -> dict:
-    """Run ``python -m analysis.pipeline`` into root/out and root/build; return wall time and what it printed."""
+def build(notebooks: Path, root: Path, jobs: int = 2, **env: str) -> dict:
+    """Run ``python -m analysis.pipeline`` into root/out and root/build (with the variables `env` set); return
+    wall time and what it printed."""
     cmd = [sys.executable, "-m", "analysis.pipeline", "--notebooks", str(notebooks), "--out", str(root / "out"),
            "--build", str(root / "build"), "--jobs", str(jobs)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(**env))
     wall = time.perf_counter() - start
     per = {m.group(2): (float(m.group(3)), float(m.group(4)))
            for m in re.finditer(r"^  (ok    |FAILED) (\S+)\s+([\d.]+) s \(kernel\s+([\d.]+) s\)", proc.stdout, re.M)}
@@ -114,23 +119,33 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--change {args.change}: no such notebook file in {paths.NOTEBOOKS_DIR}")
         changed_name = f"{changed.stem}_{changed.parent.name}" if notebook_lang(changed) else changed.stem
 
-        cold = build(copy, tmp / "fast")
+        # The builds' lasting warm process (analysis.pipeline.warm) lives in a folder of this run's: the cold build
+        # finds none and starts it; the rebuilds reach it, as a user's `make report` after an edit would.
+        lasting = {warm.DIR_ENV: str(tmp / "warm"), warm.ENV: str(warm.DEFAULT_KEEP)}
+        cold = build(copy, tmp / "fast", **lasting)
         figures["cold_s"] = cold["wall"]
         print(f"  cold build (--jobs 2, empty cache):       {cold['wall']:6.1f} s ({len(cold['per'])} reports)",
               flush=True)
-        again = build(copy, tmp / "fast")
+        again = build(copy, tmp / "fast", **lasting)
         figures["nochange_s"] = again["wall"]
         print(f"  rebuild, nothing changed:                 {again['wall']:6.1f} s "
               f"({len(again['up_to_date'])} up to date, {len(again['per'])} rendered)", flush=True)
         edit_markdown(changed)
-        one = build(copy, tmp / "fast")
+        one = build(copy, tmp / "fast", **lasting)
         figures["one_changed_s"] = one["wall"]
         print(f"  rebuild, {changed_name} edited: {one['wall']:6.1f} s "
-              f"(rendered: {', '.join(one['per']) or 'none'})", flush=True)
+              f"(rendered: {', '.join(one['per']) or 'none'}; kernel forked from the cold build's warm process)",
+              flush=True)
+        edit_markdown(changed)
+        alone = build(copy, tmp / "fast", **{warm.ENV: warm.BUILD})
+        figures["one_changed_own_warm_s"] = alone["wall"]
+        print(f"  the same, HELSEMELDINGER_WARM=build:      {alone['wall']:6.1f} s (a warm process of its own, "
+              "started by this build)", flush=True)
         if not args.no_naive:
             figures["naive_peer_s"] = naive(discover(None, copy), tmp / "naive")
             print(f"  naive loop (papermill + nbconvert, serial): {figures['naive_peer_s']:6.1f} s", flush=True)
     finally:
+        warm.stop_all(tmp / "warm")  # the lasting warm process of this run's builds
         if args.keep:
             print(f"  (kept {tmp})")
         else:
