@@ -61,5 +61,6 @@ lab: setup ## open JupyterLab on notebooks/ with the project's kernel
 lint: setup ## ruff over src and tests
 	$(VENV)/bin/ruff check src tests
 
-clean: ## remove build products (executed notebooks, caches); keeps .venv
+clean: ## remove build products (executed notebooks, caches) and stop the lasting warm process; keeps .venv
+	-test -x $(PY) && $(PY) -m analysis.pipeline.warm stop
 	rm -rf build .pytest_cache .ruff_cache

@@ -22,7 +22,8 @@ kernel read, the package source, the installed dependencies; its pages and expor
 is not rendered again: it is listed as "up to date" (:mod:`analysis.pipeline.uptodate`); ``--force`` renders
 every report. When every report is up to date and the index and the two-page briefings stand, that is decided
 from the stamps alone (every input hashed) before the data file is loaded or the renderer imported, and nothing
-is written; the data file and the parameter values are checked whenever something is to be rendered. A
+is written; the data file and the parameter values are checked whenever something is to be rendered (unless
+they passed the same checks before: :func:`analysis.pipeline.uptodate.checked`). A
 language's two-page briefing is written again only when one of its reports rendered or failed (or it is
 missing), its PDF printed in one headless Chromium session started while the kernels run.
 
@@ -667,7 +668,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     When every report is up to date (and its briefing and the index stand) nothing is loaded, imported or written:
     the stamps hash every input, and the data file and the parameter values are checked (:func:`check_values`,
-    :func:`check_parameters`) only when something is to be rendered.
+    :func:`check_parameters`) only when something is to be rendered, and not again when nothing they depend on
+    changed since they last passed.
     """
     args = _parser().parse_args(argv)
     started = time.perf_counter()
