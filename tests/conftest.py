@@ -132,8 +132,9 @@ def errors(nb: nbformat.NotebookNode) -> list:
 # ---------------------------------------------------------------- computed once per test run, across workers
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that need executed notebooks run first (the published build, then the other executions and
-    notebook-marked tests), so that no long kernel run is left for the end while the other worker idles.
+    """Tests that need executed notebooks run first (the published build, then the other executions,
+    notebook-marked and slow tests), so that no long kernel run or simulation is left for the end while the
+    other worker idles.
 
     pytest-xdist's worksteal hands each worker a contiguous share of this order at the start: every test that
     reads the published build (tests/test_pages.py's `full_build` asks for it) lies in the first share, so the
@@ -142,7 +143,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         names = getattr(item, "fixturenames", ())
         if "published_build" in names or "full_build" in names:
             return 0
-        return 1 if "executed" in names or item.get_closest_marker("notebook") else 2
+        long = item.get_closest_marker("notebook") or item.get_closest_marker("slow")
+        return 1 if "executed" in names or long else 2
 
     items.sort(key=rank)  # stable: the collection order within each rank
 

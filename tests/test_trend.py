@@ -193,6 +193,7 @@ COVERAGE_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", list(COVERAGE_CASES))
 def test_prediction_intervals_cover_about_95_percent(model):
     runs, n, make, kw = COVERAGE_CASES[model]
@@ -200,6 +201,7 @@ def test_prediction_intervals_cover_about_95_percent(model):
     assert low <= _coverage(model, runs, make, n, **kw) <= high
 
 
+@pytest.mark.slow
 def test_interval_of_a_sum_covers_about_95_percent():
     rng = np.random.default_rng(7)
     runs, hits_lin, hits_log = 200, 0, 0
@@ -512,6 +514,7 @@ def test_quasi_poisson_draws_carry_the_dispersions_uncertainty():
     assert width > 1.15 * 2 * 1.96 * math.sqrt(fit.dispersion * pred["mean"] * 1.607)
 
 
+@pytest.mark.slow
 def test_calibration_small_version_on_target_for_the_exact_models(monkeypatch):
     """benchmarks/validate.py (`make validate`) in a small version: the models whose interval is exact or
     close to it on their own family cover about 0.95 of new values (4 binomial SE of tolerance at 150 runs:

@@ -18,7 +18,8 @@ from analysis import paths
 from analysis.pipeline import warm
 from analysis.pipeline.render import IpcKernelManager
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm kernels fork: Linux only")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm kernels fork: Linux only"),
+              pytest.mark.notebook]  # they execute notebooks through papermill
 
 # What a kernel reports about itself: who started it, where it runs, what it imports, its first random numbers.
 PROBE = """\

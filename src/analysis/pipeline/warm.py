@@ -23,11 +23,12 @@ How long the warm process lives (HELSEMELDINGER_WARM):
   Unix socket in a folder only this user can open (HELSEMELDINGER_WARM_DIR, else ``helsemeldinger-warm-<uid>``
   in the temporary folder), named by a :func:`fingerprint` of everything its imports depend on: this
   interpreter and its options, the environment variables read at import, the working folder, ``sys.path`` with
-  the names and times of every entry in its folders (an installed, removed or upgraded distribution changes
-  them), and the sha256 of the package's source (:func:`analysis.cache.source_hash`). A build whose fingerprint
-  differs (the package's source or a dependency changed) never reaches it: it starts its own and tells the old
-  ones to stop. The warm process ends that many seconds (default :data:`DEFAULT_KEEP`; the latest build's
-  setting holds) after its last request or its last kernel's end, whichever is later. A kernel still running
+  the names of the entries in its folders and the times of the metadata an install writes (an installed,
+  removed, upgraded or reinstalled distribution changes them), and the sha256 of the package's source
+  (:func:`analysis.cache.source_hash`). A build whose fingerprint differs (the package's source or a dependency
+  changed) never reaches it: it starts its own and tells the old ones to stop. The warm process ends that many
+  seconds (default :data:`DEFAULT_KEEP`; the latest build's setting holds) after its last request or its last
+  kernel's end, whichever is later. A kernel still running
   when the build that asked for it has ended (killed, say) is stopped, as the build would have stopped it.
   ``python -m analysis.pipeline.warm stop`` stops this user's warm processes.
 - ``build``: it ends with the build that started it (its stdin closes), and stops any kernel of its own still
@@ -113,6 +114,9 @@ PRELOAD = (
 IMPORT_TIME = re.compile(r"^(PYTHON\w*|OPENBLAS_\w+|OMP_\w+|MKL_\w+|NUMEXPR_\w+|VECLIB_\w+|MPL\w+|LANG|LC_\w+|TZ"
                          r"|JPY_INTERRUPT_EVENT|HOME|XDG_\w+|JUPYTER_\w+|IPYTHONDIR|VIRTUAL_ENV)$")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets MPLBACKEND to when unset
+# Entries of a sys.path folder that installing, upgrading or removing a distribution writes (pip writes a new
+# .dist-info folder even when it reinstalls the same version): the fingerprint takes their times too.
+INSTALL_MARKS = (".dist-info", ".egg-info", ".pth", ".egg-link", ".egg")
 START_TIMEOUT = 120.0  # seconds to wait for the warm process's imports before launching kernels the ordinary way
 
 
@@ -448,9 +452,9 @@ class ForkedKernel:
 
 def fingerprint(options: tuple[str, ...] = ()) -> str:
     """The sha256 of what a warm process's imports depend on: this interpreter and its `options`, the environment
-    variables read at import, the working folder, ``sys.path`` with the name and modification time of every entry
-    of its folders, :data:`PRELOAD`, and the package's source hash. Two builds with the same fingerprint may share
-    one warm process."""
+    variables read at import, the working folder, ``sys.path`` with the names of its folders' entries (and the
+    modification times of those an install writes, :data:`INSTALL_MARKS`), :data:`PRELOAD`, and the package's
+    source hash. Two builds with the same fingerprint may share one warm process."""
     from analysis import cache
 
     folders = []
@@ -458,8 +462,9 @@ def fingerprint(options: tuple[str, ...] = ()) -> str:
         if not entry or Path(entry) == Path.cwd():
             continue  # the folder a build starts in is not on a kernel's sys.path (ipykernel_launcher drops it)
         try:
-            with os.scandir(entry) as it:
-                folders.append((entry, sorted((e.name, e.stat(follow_symlinks=False).st_mtime_ns) for e in it
+            with os.scandir(entry) as it:  # what is there; for what an install writes, also when it was written
+                folders.append((entry, sorted((e.name, e.stat(follow_symlinks=False).st_mtime_ns
+                                               if e.name.endswith(INSTALL_MARKS) else None) for e in it
                                               if e.name != "__pycache__")))
         except OSError:
             folders.append((entry, None))
