@@ -181,6 +181,7 @@ def test_two_page_briefing_pdf_fits_on_two_a4_pages(full_build):
     for lang in LANGS:
         reader = pypdf.PdfReader(str(out / "briefing" / f"briefing_{lang}.pdf"))
         assert 1 <= len(reader.pages) <= 2, lang
+        assert briefing.pdf_pages(out / "briefing" / f"briefing_{lang}.pdf") == len(reader.pages)  # the build's count
         box = reader.pages[0].mediabox
         assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)  # A4
         text = " ".join(p.extract_text() for p in reader.pages)
