@@ -335,3 +335,23 @@ def test_a_socket_folder_others_may_open_is_refused(tmp_path, monkeypatch):
     process.close()
     assert process.proc.returncode is not None
     assert not list(where.iterdir())
+
+
+def test_a_linked_socket_folder_is_refused(tmp_path, monkeypatch):
+    """A symbolic link in the folder's place (another user could point it elsewhere later) is refused, even when
+    it points at a folder of this user's alone."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(private)
+    monkeypatch.setenv(warm.DIR_ENV, str(tmp_path / "link"))
+    with pytest.raises(PermissionError, match="not a link"):
+        warm.folder()
+
+
+def test_the_fingerprint_takes_the_environment_but_not_what_a_build_sets(monkeypatch):
+    before = warm.fingerprint(kernel_options())
+    monkeypatch.setenv("HELSEMELDINGER_CACHE", "/somewhere/else")  # set by every build: the same warm process
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000001")
+    assert warm.fingerprint(kernel_options()) == before
+    monkeypatch.setenv("PANDAS_FUTURE", "upcoming")  # read when pandas is imported: another one
+    assert warm.fingerprint(kernel_options()) != before

@@ -760,7 +760,10 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
         except DataError as exc:
             print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
             return EXIT_USAGE
-        uptodate.record_checked(build_dir, checks, {"synthetic": synthetic})
+        # recorded only if the files are still the bytes that were hashed (not replaced while being checked)
+        if uptodate.check_inputs(data, overrides, {str(nb.resolve()): notebook_parameters(nb)
+                                                   for nb in notebooks}) == checks:
+            uptodate.record_checked(build_dir, checks, {"synthetic": synthetic})
 
     for note in notes:
         print(note, flush=True)

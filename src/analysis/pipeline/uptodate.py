@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -225,7 +226,8 @@ def check_inputs(data: Path | None, overrides: dict[str, object],
     the parameters given (`overrides`), each notebook's declared parameters with their defaults (`declared`, by
     notebook file: the rest of a notebook is not checked), the package source and the installed versions of the
     dependencies."""
-    published = sorted(p for p in paths.DATA_DIR.rglob("*") if p.is_file()) if paths.DATA_DIR.is_dir() else []
+    published = sorted(Path(top) / name for top, _, names in os.walk(paths.DATA_DIR, followlinks=True)
+                       for name in names)  # through linked folders too
     return _canonical({
         "version": VERSION,
         "data_dir": {p.relative_to(paths.DATA_DIR).as_posix(): sha256_file(p) for p in published},

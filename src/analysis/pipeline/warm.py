@@ -22,9 +22,9 @@ How long the warm process lives (HELSEMELDINGER_WARM):
   after editing one notebook forks its kernel at once instead of waiting for the imports again. It listens on a
   Unix socket in a folder only this user can open (HELSEMELDINGER_WARM_DIR, else ``helsemeldinger-warm-<uid>``
   in the temporary folder), named by a :func:`fingerprint` of everything its imports depend on: this
-  interpreter and its options, the environment variables read at import, the working folder, ``sys.path`` with
-  the names of the entries in its folders and the times of the metadata an install writes (an installed,
-  removed, upgraded or reinstalled distribution changes them), and the sha256 of the package's source
+  interpreter and its options, the environment, the working folder, ``sys.path`` with the names of the entries
+  in its folders and the times of the metadata an install writes (an installed, removed, upgraded or
+  reinstalled distribution changes them), the matplotlibrc files, and the sha256 of the package's source
   (:func:`analysis.cache.source_hash`). A build whose fingerprint differs (the package's source or a dependency
   changed) never reaches it: it starts its own and tells the old ones to stop. The warm process ends that many
   seconds (default :data:`DEFAULT_KEEP`; the latest build's setting holds) after its last request or its last
@@ -46,6 +46,7 @@ import re
 import select
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -117,6 +118,12 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel s
 # Entries of a sys.path folder that installing, upgrading or removing a distribution writes (pip writes a new
 # .dist-info folder even when it reinstalls the same version): the fingerprint takes their times too.
 INSTALL_MARKS = (".dist-info", ".egg-info", ".pth", ".egg-link", ".egg")
+TIMED = (*INSTALL_MARKS, ".py", ".so")  # ... and of modules at the top of a folder (sitecustomize.py, say)
+# Variables that differ from build to build without bearing on what the warm process imported (the build sets
+# some of them, a shell or make others): left out of the fingerprint, which takes every other variable.
+PER_BUILD = re.compile(r"^(HELSEMELDINGER_(CACHE|WARM|WARM_DIR)|HM_CHROMIUM|SOURCE_DATE_EPOCH|JPY_\w+|PYTEST_\w+"
+                       r"|PWD|OLDPWD|SHLVL|_|TERM\w*|COLORTERM|COLUMNS|LINES|MAKE\w*|MFLAGS|SSH_\w+|DISPLAY"
+                       r"|WINDOWID|TMUX\w*|STY|LS_COLORS|HIST\w+)$")
 START_TIMEOUT = 120.0  # seconds to wait for the warm process's imports before launching kernels the ordinary way
 
 
@@ -200,6 +207,8 @@ def _kernel_child(request: dict, closing: Sequence[int], streams: Sequence[int] 
         sys.argv = [ipykernel_launcher.__file__, *request["args"]]
         if "numpy" in sys.modules:  # a fresh interpreter seeds numpy's global generator from the OS
             sys.modules["numpy"].random.seed()
+        if "random" in sys.modules:  # and Python's
+            sys.modules["random"].seed()
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()
@@ -240,6 +249,8 @@ def _answer(listener: socket.socket, running: Running, pending: int) -> dict:
     conn, _ = listener.accept()
     streams: list[int] = []
     with conn:
+        if _peer_uid(conn) not in (None, os.getuid()):
+            return {}  # only this user's builds are served (the folder already keeps others out)
         conn.settimeout(10.0)  # a client that connects and sends nothing must not hold up the warm process
         try:
             data, streams, _, _ = socket.recv_fds(conn, 65536, 2)
@@ -263,20 +274,34 @@ def _answer(listener: socket.socket, running: Running, pending: int) -> dict:
                 conn.sendall(json.dumps({"pending": pending, "pid": os.getpid()}).encode() + b"\n")
                 return request
             pid = None
-            if threading.active_count() == 1:  # fork copies only the calling thread: a thread could hang a kernel
-                build = _peer_pidfd(conn)  # taken while the build waits for the reply: it is that build's
+            # fork copies only the calling thread (a thread could hang a kernel); and no kernel without a pidfd of
+            # its build (taken while the build waits for the reply): a kernel must end with the build that asked
+            build = _peer_pidfd(conn) if threading.active_count() == 1 else None
+            if build is not None:
                 pid = os.fork()
                 if pid == 0:
-                    _kernel_child(request, [listener.fileno(), conn.fileno(), *running.fds(),
-                                            *([build] if build is not None else [])], streams)
+                    _kernel_child(request, [listener.fileno(), conn.fileno(), *running.fds(), build], streams)
                 running.add(pid, build)
-            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            try:
+                conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+            except OSError:  # the build gave up waiting: it will launch a kernel itself, so this one must not run
+                if pid is not None:
+                    _kill_group(pid)
         except OSError:
             pass
         finally:
             for fd in streams:
                 os.close(fd)
     return request
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the kernel `pid` and its process group at once (SIGKILL, as a build's immediate shutdown does):
+    nothing waits for its outputs any more."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 class Running:
@@ -325,13 +350,10 @@ class Running:
             os.close(fd)
 
     def stop(self, fd: int | None = None) -> None:
-        """Stop the kernel of pidfd `fd` (each leads its own process group), or every kernel, and forget it."""
+        """Kill the kernel of pidfd `fd` (each leads its own process group), or every kernel, and forget it."""
         for kernel in [fd] if fd is not None else list(self.kernels):
             pid, build = self.kernels.pop(kernel)
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except OSError:
-                pass
+            _kill_group(pid)
             os.close(kernel)
             if build is not None and build in self.builds:
                 self.builds[build].discard(kernel)
@@ -452,9 +474,10 @@ class ForkedKernel:
 
 def fingerprint(options: tuple[str, ...] = ()) -> str:
     """The sha256 of what a warm process's imports depend on: this interpreter and its `options`, the environment
-    variables read at import, the working folder, ``sys.path`` with the names of its folders' entries (and the
-    modification times of those an install writes, :data:`INSTALL_MARKS`), :data:`PRELOAD`, and the package's
-    source hash. Two builds with the same fingerprint may share one warm process."""
+    (every variable but those of :data:`PER_BUILD`), the working folder, ``sys.path`` with the names of its
+    folders' entries (and the modification times of those an install writes and of modules, :data:`TIMED`), the
+    matplotlibrc files matplotlib reads at import (their times), :data:`PRELOAD`, and the package's source hash.
+    Two builds with the same fingerprint may share one warm process."""
     from analysis import cache
 
     folders = []
@@ -464,27 +487,51 @@ def fingerprint(options: tuple[str, ...] = ()) -> str:
         try:
             with os.scandir(entry) as it:  # what is there; for what an install writes, also when it was written
                 folders.append((entry, sorted((e.name, e.stat(follow_symlinks=False).st_mtime_ns
-                                               if e.name.endswith(INSTALL_MARKS) else None) for e in it
+                                               if e.name.endswith(TIMED) else None) for e in it
                                               if e.name != "__pycache__")))
         except OSError:
             folders.append((entry, None))
+    home = Path(os.environ.get("HOME") or Path.home())
+    rc = [Path.cwd() / "matplotlibrc", Path(os.environ.get("MATPLOTLIBRC", "/nonexistent")),
+          Path(os.environ.get("MATPLOTLIBRC", "/nonexistent")) / "matplotlibrc",
+          Path(os.environ.get("MPLCONFIGDIR", "/nonexistent")) / "matplotlibrc",
+          Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "matplotlib" / "matplotlibrc"]
     made_of = {"executable": sys.executable, "version": sys.version, "options": list(options),
-               "env": sorted(_import_env(os.environ).items()), "cwd": os.getcwd(), "path": folders,
+               "env": sorted((k, v) for k, v in os.environ.items() if not PER_BUILD.match(k)), "cwd": os.getcwd(),
+               "path": folders, "matplotlibrc": [(str(p), _mtime(p)) for p in rc],
                "preload": list(PRELOAD), "source": cache.source_hash()}
     return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns if path.is_file() else None
+    except OSError:
+        return None
 
 
 def folder() -> Path:
     """The folder of this user's lasting warm processes' sockets (HELSEMELDINGER_WARM_DIR, else
     ``helsemeldinger-warm-<uid>`` in the temporary folder); made if missing, only this user may open it."""
     given = os.environ.get(DIR_ENV, "").strip()
-    base = tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp"
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "").strip()  # a folder of this user's own, where the system has one
+    base = runtime if runtime and len(runtime) < 60 and os.path.isdir(runtime) else (
+        tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp")
     path = Path(given) if given else Path(base) / f"helsemeldinger-warm-{os.getuid()}"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = path.stat()
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise PermissionError(f"{path}: the warm processes' folder must belong to this user alone (chmod 700)")
+    info = path.lstat()  # the folder itself: a symbolic link (which another user could point elsewhere) is refused
+    if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077):
+        raise PermissionError(f"{path}: the warm processes' folder must be a folder (not a link) of this user alone "
+                              "(chmod 700)")
     return path
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    """The user id of the process on the other end of the Unix socket `conn` (None where that cannot be read)."""
+    try:
+        return struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
+    except (OSError, AttributeError):
+        return None
 
 
 def _ask(path: str | os.PathLike, request: dict, timeout: float = START_TIMEOUT,
@@ -494,6 +541,8 @@ def _ask(path: str | os.PathLike, request: dict, timeout: float = START_TIMEOUT,
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(timeout)
         conn.connect(os.fspath(path))
+        if _peer_uid(conn) not in (None, os.getuid()):
+            raise OSError(f"{path}: the warm process there is another user's")
         payload = json.dumps(request).encode() + b"\n"
         sent = socket.send_fds(conn, [payload], list(streams)) if streams else conn.send(payload)
         if sent < len(payload):  # (nothing left to send: the answer may already be on its way, the peer closed)
@@ -520,7 +569,10 @@ class WarmProcess:
         self.broken = False
         self.proc: subprocess.Popen | None = None
         if keep is None:
-            base = tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp"
+            try:  # this user's own folder; else the temporary folder
+                base = os.fspath(folder())
+            except OSError:
+                base = tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp"
             self._path = os.path.join(base, f"hm-warm-{os.getpid()}-{id(self):x}")
             self.proc = self._spawn(stdin=subprocess.PIPE)
             self.pid = self.proc.pid
@@ -667,7 +719,9 @@ def start(options: tuple[str, ...] = ()) -> WarmProcess | None:
         return None
     with _lock:
         warm = _processes.get(options)
-        if warm is None or (warm.keep is None and warm.proc is not None and warm.proc.poll() is not None):
+        ended = warm is not None and (warm.broken if warm.keep is not None  # a lasting one that stopped serving
+                                      else warm.proc is not None and warm.proc.poll() is not None)
+        if warm is None or ended:
             keep = keep_seconds()
             try:
                 warm = WarmProcess(options, keep)
