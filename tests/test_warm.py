@@ -355,3 +355,19 @@ def test_the_fingerprint_takes_the_environment_but_not_what_a_build_sets(monkeyp
     assert warm.fingerprint(kernel_options()) == before
     monkeypatch.setenv("PANDAS_FUTURE", "upcoming")  # read when pandas is imported: another one
     assert warm.fingerprint(kernel_options()) != before
+
+
+def test_sockets_left_by_ended_builds_are_swept(tmp_path, monkeypatch):
+    where = tmp_path / "w"
+    where.mkdir(mode=0o700)
+    monkeypatch.setenv(warm.DIR_ENV, str(where))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # a pid whose process has ended
+    left = where / f"hm-warm-{ended.pid}-7f00"
+    left.touch()
+    mine = where / f"hm-warm-{os.getpid()}-7f01"  # a live process's: kept
+    mine.touch()
+    process = warm.WarmProcess(kernel_options())  # a build's own warm process, its socket in the same folder
+    process.close()
+    assert not left.exists() and mine.exists()
+    assert not Path(process._path).exists()  # its own, removed as it ended

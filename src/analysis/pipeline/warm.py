@@ -571,6 +571,7 @@ class WarmProcess:
         if keep is None:
             try:  # this user's own folder; else the temporary folder
                 base = os.fspath(folder())
+                _sweep(Path(base))
             except OSError:
                 base = tempfile.gettempdir() if len(tempfile.gettempdir()) < 60 else "/tmp"
             self._path = os.path.join(base, f"hm-warm-{os.getpid()}-{id(self):x}")
@@ -677,6 +678,19 @@ class WarmProcess:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def _sweep(where: Path) -> None:
+    """Remove the sockets of builds' own warm processes (``hm-warm-<pid>-...``) whose build has ended without
+    removing its socket (a process that ends with os._exit skips the exit handlers that would have)."""
+    for sock in where.glob("hm-warm-*-*"):
+        try:
+            pid = int(sock.name.split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            sock.unlink(missing_ok=True)
+        except (ValueError, IndexError, OSError):
+            pass
 
 
 def _is_open(fd: int) -> bool:
