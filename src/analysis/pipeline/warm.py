@@ -667,18 +667,6 @@ class WarmProcess:
             except OSError:
                 pass
 
-    def stop(self) -> None:
-        """End this warm process now, lasting or not."""
-        if self.keep is None:
-            self.close()
-            return
-        stop_all(Path(self._path).parent, only=self._path)
-        if self.proc is not None:
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
 
 def _sweep(where: Path) -> None:
     """Remove the sockets of builds' own warm processes (``hm-warm-<pid>-...``) whose build has ended without
@@ -701,14 +689,13 @@ def _is_open(fd: int) -> bool:
         return False
 
 
-def stop_all(where: Path | None = None, but: str | None = None, only: str | None = None) -> list[int]:
+def stop_all(where: Path | None = None, but: str | None = None) -> list[int]:
     """Tell the lasting warm processes whose sockets are in `where` (default :func:`folder`) to stop, except the
-    one on socket `but` (or only the one on `only`); return the pids that said they stop. Sockets nobody answers
-    on are removed."""
+    one on socket `but`; return the pids that said they stop. Sockets nobody answers on are removed."""
     where = folder() if where is None else where
     stopped = []
     for sock in sorted(where.glob("*.sock")):
-        if (but is not None and os.fspath(sock) == but) or (only is not None and os.fspath(sock) != only):
+        if but is not None and os.fspath(sock) == but:
             continue
         try:
             stopped.append(int(_ask(sock, {"stop": True}, timeout=5.0)["stopped"]))
