@@ -737,7 +737,8 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
     # The checks' result is taken from their stamp when nothing they depend on changed since they last passed
     # (the same data bytes, parameters, parameters cells and package: the same result), else (and with --force)
     # they run.
-    checks = uptodate.check_inputs(data, overrides, {str(nb.resolve()): notebook_parameters(nb) for nb in notebooks})
+    declared = {str(nb.resolve()): notebook_parameters(nb) for nb in notebooks}
+    checks = uptodate.check_inputs(data, overrides, declared)
     passed = None if args.force else uptodate.checked(build_dir, checks)
     if passed is not None:
         synthetic = bool(passed.get("synthetic"))
@@ -761,8 +762,7 @@ def _build(args: argparse.Namespace, started: float, all_notebooks: Sequence[Pat
             print(f"error: {exc}\nNothing was run; existing reports are unchanged.", file=sys.stderr)
             return EXIT_USAGE
         # recorded only if the files are still the bytes that were hashed (not replaced while being checked)
-        if uptodate.check_inputs(data, overrides, {str(nb.resolve()): notebook_parameters(nb)
-                                                   for nb in notebooks}) == checks:
+        if uptodate.check_inputs(data, overrides, declared) == checks:
             uptodate.record_checked(build_dir, checks, {"synthetic": synthetic})
 
     for note in notes:
