@@ -20,17 +20,17 @@ How long the warm process lives (HELSEMELDINGER_WARM):
 
 - unset (the default) or a number of seconds: it **outlives the build** and serves the next one, so a rebuild
   after editing one notebook forks its kernel at once instead of waiting for the imports again. It listens on a
-  Unix socket in a folder only this user can open (HELSEMELDINGER_WARM_DIR, else ``helsemeldinger-warm-<uid>``
-  in the temporary folder), named by a :func:`fingerprint` of everything its imports depend on: this
-  interpreter and its options, the environment, the working folder, ``sys.path`` with the names of the entries
-  in its folders and the times of the metadata an install writes (an installed, removed, upgraded or
-  reinstalled distribution changes them), the matplotlibrc files, and the sha256 of the package's source
-  (:func:`analysis.cache.source_hash`). A build whose fingerprint differs (the package's source or a dependency
-  changed) never reaches it: it starts its own and tells the old ones to stop. The warm process ends that many
-  seconds (default :data:`DEFAULT_KEEP`; the latest build's setting holds) after its last request or its last
-  kernel's end, whichever is later. A kernel still running
-  when the build that asked for it has ended (killed, say) is stopped, as the build would have stopped it.
-  ``python -m analysis.pipeline.warm stop`` stops this user's warm processes.
+  Unix socket in a folder only this user can open (HELSEMELDINGER_WARM_DIR, else ``helsemeldinger-warm-<uid>`` in
+  XDG_RUNTIME_DIR or the temporary folder; a link is refused, and each end checks the other's user id), named by a
+  :func:`fingerprint` of everything its imports depend on: this interpreter and its options, the environment, the
+  working folder, ``sys.path`` with the names of the entries in its folders and the times of the metadata an
+  install writes (an installed, removed, upgraded or reinstalled distribution changes them), the matplotlibrc
+  files, and the sha256 of the package's source (:func:`analysis.cache.source_hash`). A build whose fingerprint
+  differs (the package's source or a dependency changed) never reaches it: it starts its own and tells the old
+  ones to stop. The warm process ends that many seconds (default :data:`DEFAULT_KEEP`; the latest build's setting
+  holds) after its last request or its last kernel's end, whichever is later. It forks a kernel only with a pidfd
+  of the build that asks for it, and kills the kernel when that build has ended (killed, say), as the build would
+  have. ``python -m analysis.pipeline.warm stop`` stops this user's warm processes.
 - ``build``: it ends with the build that started it (its stdin closes), and stops any kernel of its own still
   running then. The test suite runs so.
 - ``off``: no warm process; kernels are launched the ordinary way.
