@@ -231,13 +231,29 @@ def _kernel_child(request: dict, closing: Sequence[int], streams: Sequence[int] 
             os._exit(code)
 
 
+def _peer(conn: socket.socket) -> tuple[int, int] | None:
+    """(pid, user id) of the process on the other end of the Unix socket `conn`, or None where that cannot be
+    read."""
+    try:
+        pid, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                           struct.calcsize("3i")))
+    except (OSError, AttributeError):
+        return None
+    return pid, uid
+
+
+def _another_users(conn: socket.socket) -> bool:
+    """Whether the process on the other end of `conn` runs as another user (False where that cannot be read)."""
+    peer = _peer(conn)
+    return peer is not None and peer[1] != os.getuid()
+
+
 def _peer_pidfd(conn: socket.socket) -> int | None:
     """A pidfd of the process on the other end of `conn` (readable once it has ended), or None."""
+    peer = _peer(conn)
     try:
-        pid, _, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                         struct.calcsize("3i")))
-        return os.pidfd_open(pid)
-    except (OSError, AttributeError):
+        return os.pidfd_open(peer[0]) if peer else None
+    except OSError:
         return None
 
 
@@ -249,7 +265,7 @@ def _answer(listener: socket.socket, running: Running, pending: int) -> dict:
     conn, _ = listener.accept()
     streams: list[int] = []
     with conn:
-        if _peer_uid(conn) not in (None, os.getuid()):
+        if _another_users(conn):
             return {}  # only this user's builds are served (the folder already keeps others out)
         conn.settimeout(10.0)  # a client that connects and sends nothing must not hold up the warm process
         try:
@@ -526,14 +542,6 @@ def folder() -> Path:
     return path
 
 
-def _peer_uid(conn: socket.socket) -> int | None:
-    """The user id of the process on the other end of the Unix socket `conn` (None where that cannot be read)."""
-    try:
-        return struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
-    except (OSError, AttributeError):
-        return None
-
-
 def _ask(path: str | os.PathLike, request: dict, timeout: float = START_TIMEOUT,
          streams: Sequence[int] = ()) -> dict:
     """Send `request` (with the file descriptors `streams`) to the warm process listening on `path` and return its
@@ -541,7 +549,7 @@ def _ask(path: str | os.PathLike, request: dict, timeout: float = START_TIMEOUT,
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(timeout)
         conn.connect(os.fspath(path))
-        if _peer_uid(conn) not in (None, os.getuid()):
+        if _another_users(conn):
             raise OSError(f"{path}: the warm process there is another user's")
         payload = json.dumps(request).encode() + b"\n"
         sent = socket.send_fds(conn, [payload], list(streams)) if streams else conn.send(payload)
