@@ -577,33 +577,62 @@ def _logistic_bounds(t: np.ndarray, top: float) -> tuple[list[float], list[float
     return [1e-9 * top, 1e-6 / span, t.min() - 3 * span], [100 * top, 20.0, t.max() + 3 * span]
 
 
+def _logistic_lm(t: np.ndarray, y: np.ndarray, start, sigma: np.ndarray | None, maxfev: int) -> np.ndarray:
+    """Levenberg–Marquardt from `start`: the ``leastsq`` call ``curve_fit`` makes (its result, bit for bit),
+    without the covariance ``curve_fit`` works out after it, which no caller here reads. RuntimeError when it
+    does not converge (as ``curve_fit``)."""
+    w = 1.0 if sigma is None else 1.0 / np.asarray(sigma, dtype=float)
+    wj = w if sigma is None else w[:, None]
+    p, _, _, msg, ier = optimize.leastsq(lambda q: (logistic_curve(t, *q) - y) * w, np.asarray(start, dtype=float),
+                                         Dfun=lambda q: _logistic_jac(t, *q) * wj, full_output=True, maxfev=maxfev)
+    if ier not in (1, 2, 3, 4):
+        raise RuntimeError(f"Optimal parameters not found: {msg}")
+    return p
+
+
 def fit_logistic_points(t: np.ndarray, y: np.ndarray, sigma: np.ndarray | None = None) -> np.ndarray:
-    """Least-squares logistic through points (weights 1/sigma²), from several starts; return (K, r, t0)."""
+    """Least-squares logistic through points (weights 1/sigma²), from several starts; return (K, r, t0).
+
+    From each start, Levenberg–Marquardt first: a result strictly inside the allowed range is a minimum there too.
+    Where it leaves the range (or fails), the bounded trust-region fit from the same start, as ``curve_fit`` with
+    bounds runs it, is used. The lowest sum of squares wins.
+    """
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     span = max(float(t.max() - t.min()), 1.0)
     top = float(np.max(np.abs(y))) or 1.0
     bounds = _logistic_bounds(t, top)
+    lo, hi = np.asarray(bounds[0]), np.asarray(bounds[1])
     w = 1.0 if sigma is None else 1.0 / np.asarray(sigma, dtype=float) ** 2
+
+    def on_edge(p: np.ndarray) -> np.ndarray:
+        return np.isclose(p, lo, rtol=1e-6, atol=1e-9) | np.isclose(p, hi, rtol=1e-6, atol=1e-9)
+
     best, best_ssr = None, math.inf
     for kf in (1.05, 1.5, 3.0):
         for rf in (2.0, 8.0):
             for t0 in (float(np.median(t)), float(t.max())):
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        p, _ = optimize.curve_fit(logistic_curve, t, y, p0=[kf * top, rf / span, t0], sigma=sigma,
-                                                  bounds=bounds, jac=_logistic_jac, maxfev=2000)
-                except (RuntimeError, ValueError):
-                    continue
+                start = [kf * top, rf / span, t0]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        p = _logistic_lm(t, y, start, sigma, maxfev=2000)
+                        inside = bool(np.all(np.isfinite(p)) and np.all((p > lo) & (p < hi)) and not on_edge(p).any())
+                    except (RuntimeError, ValueError):
+                        inside = False
+                    if not inside:
+                        try:
+                            p, _ = optimize.curve_fit(logistic_curve, t, y, p0=start, sigma=sigma, bounds=bounds,
+                                                      jac=_logistic_jac, maxfev=2000)
+                        except (RuntimeError, ValueError):
+                            continue
                 ssr = float(np.sum(w * (y - logistic_curve(t, *p)) ** 2))
                 if np.all(np.isfinite(p)) and ssr < best_ssr:
                     best, best_ssr = p, ssr
     if best is None:
         raise TrendError("the logistic curve could not be fitted: the data may not look S-shaped; "
                          "choose another model (e.g. linear)", note("logistic_not_fitted"))
-    lo, hi = np.asarray(bounds[0]), np.asarray(bounds[1])
-    edge = np.isclose(best, lo, rtol=1e-6, atol=1e-9) | np.isclose(best, hi, rtol=1e-6, atol=1e-9)
+    edge = on_edge(best)
     if edge.any():
         names = [n for n, e in zip(("K", "r", "t0"), edge, strict=True) if e]
         raise TrendError(
@@ -624,13 +653,15 @@ def refit_logistic(t: np.ndarray, y: np.ndarray, start: np.ndarray, sigma: np.nd
     """One quick refit from a good start (Levenberg–Marquardt, then bounded if that fails); None on failure."""
     t = np.asarray(t, dtype=float)
     for bounded in (False, True):
-        kwargs = {"bounds": _logistic_bounds(t, float(np.max(np.abs(y))) or 1.0)} if bounded else {}
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                start = np.clip(start, *kwargs["bounds"]) if bounded else start
-                p, _ = optimize.curve_fit(logistic_curve, t, y, p0=start, sigma=sigma, jac=_logistic_jac,
-                                          maxfev=300, **kwargs)
+                if bounded:
+                    bounds = _logistic_bounds(t, float(np.max(np.abs(y))) or 1.0)
+                    p, _ = optimize.curve_fit(logistic_curve, t, y, p0=np.clip(start, *bounds), sigma=sigma,
+                                              jac=_logistic_jac, maxfev=300, bounds=bounds)
+                else:
+                    p = _logistic_lm(t, np.asarray(y, dtype=float), start, sigma, maxfev=300)
         except (RuntimeError, ValueError):
             continue
         if np.all(np.isfinite(p)) and p[0] > 0 and p[1] > 0:
