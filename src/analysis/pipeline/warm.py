@@ -39,6 +39,7 @@ How long the warm process lives (HELSEMELDINGER_WARM):
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import json
 import os
@@ -294,6 +295,9 @@ def _answer(listener: socket.socket, running: Running, pending: int) -> dict:
             # its build (taken while the build waits for the reply): a kernel must end with the build that asked
             build = _peer_pidfd(conn) if threading.active_count() == 1 else None
             if build is not None:
+                # what the warm process holds goes to the permanent generation: the kernel's collections never
+                # scan the modules it imported (the CPython documentation's advice before a fork)
+                gc.freeze()
                 pid = os.fork()
                 if pid == 0:
                     _kernel_child(request, [listener.fileno(), conn.fileno(), *running.fds(), build], streams)
@@ -428,6 +432,8 @@ def serve(listen_fd: int, keep: float | None = None, path: str | None = None) ->
                 importlib.import_module(todo.pop(0))
             except Exception:  # noqa: BLE001 - a module that cannot load here is loaded (or fails) in the kernel
                 pass
+            if not todo:
+                gc.collect()  # once, after the imports: no garbage of theirs is frozen into the kernels
         elif keep is not None and not ready and not running and time.monotonic() >= deadline:
             break
     if keep is not None and not stopping and path and inode is not None and _inode(path) == inode:
