@@ -76,7 +76,7 @@ def run(tmp_path, *sources: str, **env: str) -> nbformat.NotebookNode:
 def test_kernel_is_forked_warm_and_looks_freshly_launched(tmp_path):
     process = warm.start(kernel_options())
     assert process is not None
-    while process.pending():  # kernels asked for meanwhile are forked with fewer modules loaded (tested below)
+    while process.pending():  # a kernel asked for meanwhile waits for the imports (tested below)
         time.sleep(0.05)
     first = run(tmp_path, PROBE, HM_PROBE="one").probe[0]
     second = run(tmp_path, PROBE, HM_PROBE="two").probe[0]
@@ -175,8 +175,8 @@ def test_warm_process_ends_with_its_parent_and_stops_its_kernels():
 
 
 def test_kernel_asked_for_while_the_warm_process_still_imports(tmp_path, monkeypatch):
-    """The first kernels of a build are forked as soon as they are asked for, with what is loaded by then; they
-    import the rest themselves and behave the same."""
+    """A kernel asked for while the warm process still imports is forked once it has imported the rest (one
+    import of each module, not one per early kernel), and behaves the same."""
     options = kernel_options()
     fresh = warm.WarmProcess(options)
     monkeypatch.setitem(warm._processes, options, fresh)

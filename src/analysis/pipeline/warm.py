@@ -258,11 +258,12 @@ def _peer_pidfd(conn: socket.socket) -> int | None:
         return None
 
 
-def _answer(listener: socket.socket, running: Running, pending: int) -> dict:
+def _answer(listener: socket.socket, running: Running, pending: int, preload=lambda: None) -> dict:
     """Answer one request on `listener`: fork the kernel it asks for and reply with its pid (null: no fork), say
     how many modules are still to be imported and this process's pid (a request without "args"), or agree to stop
     ({"stop": true}); return the request ({} for one that could not be read). A forked kernel is filed in
-    `running` with the process that asked for it."""
+    `running` with the process that asked for it. Before a fork, `preload()` imports what is still to be
+    imported."""
     conn, _ = listener.accept()
     streams: list[int] = []
     with conn:
@@ -295,6 +296,9 @@ def _answer(listener: socket.socket, running: Running, pending: int) -> dict:
             # its build (taken while the build waits for the reply): a kernel must end with the build that asked
             build = _peer_pidfd(conn) if threading.active_count() == 1 else None
             if build is not None:
+                # The rest of the imports first: done here once, not again by each of the first kernels (which
+                # would also compete with these imports for the cores)
+                preload()
                 # what the warm process holds goes to the permanent generation: the kernel's collections never
                 # scan the modules it imported (the CPython documentation's advice before a fork)
                 gc.freeze()
@@ -384,8 +388,9 @@ class Running:
 
 def serve(listen_fd: int, keep: float | None = None, path: str | None = None) -> None:
     """Run the warm process: import :data:`PRELOAD` one module at a time, forking a kernel for each request on the
-    listening socket `listen_fd` as it comes (a kernel asked for early imports the rest itself). A kernel still
-    running when the build that asked for it has ended is stopped.
+    listening socket `listen_fd` as it comes (a kernel asked for early is forked once the imports are done; other
+    requests are answered between two imports). A kernel still running when the build that asked for it has
+    ended is stopped.
 
     With `keep` None it runs until stdin closes (its build ended), then stops the kernels still running and
     exits. With `keep` seconds it outlives its build: it exits after `keep` seconds with no request and none of its
@@ -405,6 +410,19 @@ def serve(listen_fd: int, keep: float | None = None, path: str | None = None) ->
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked kernels are reaped by the system
     running = Running()
     todo = list(PRELOAD)
+
+    def import_next() -> None:
+        try:
+            importlib.import_module(todo.pop(0))
+        except Exception:  # noqa: BLE001 - a module that cannot load here is loaded (or fails) in the kernel
+            pass
+        if not todo:
+            gc.collect()  # once, after the imports: no garbage of theirs is frozen into the kernels
+
+    def preload() -> None:
+        while todo:
+            import_next()
+
     deadline = time.monotonic() + (keep or 0.0)
     stopping = False  # asked to stop: no more requests; it ends when its kernels have ended
     while not (stopping and not running):
@@ -418,7 +436,7 @@ def serve(listen_fd: int, keep: float | None = None, path: str | None = None) ->
                 running.ended(fd)
                 deadline = time.monotonic() + (keep or 0.0)  # idle time counts from the last kernel's end
         if listener in ready:
-            request = _answer(listener, running, len(todo))
+            request = _answer(listener, running, len(todo), preload)
             stopping = bool(request.get("stop"))
             if keep is not None and isinstance(request.get("keep"), (int, float)) and request["keep"] > 0:
                 keep = float(request["keep"])  # the latest build's setting (HELSEMELDINGER_WARM) holds
@@ -428,12 +446,7 @@ def serve(listen_fd: int, keep: float | None = None, path: str | None = None) ->
                 if path and inode is not None and _inode(path) == inode:
                     os.unlink(path)  # still this process's socket (not one a later warm process bound there)
         elif todo and not stopping:
-            try:
-                importlib.import_module(todo.pop(0))
-            except Exception:  # noqa: BLE001 - a module that cannot load here is loaded (or fails) in the kernel
-                pass
-            if not todo:
-                gc.collect()  # once, after the imports: no garbage of theirs is frozen into the kernels
+            import_next()
         elif keep is not None and not ready and not running and time.monotonic() >= deadline:
             break
     if keep is not None and not stopping and path and inode is not None and _inode(path) == inode:
