@@ -31,9 +31,9 @@ from analysis.pipeline.provenance import (
     make_provenance,
 )
 
-# Set once this process has launched its first kernel: work that can wait (the page templates' warm-up, the
-# browser for PDFs) starts then, so that it does not slow down the imports and checks before that launch, and
-# runs while this process only waits for the kernel's messages.
+# Set once this process has asked for its first kernel: work that can wait (the page templates' warm-up, the
+# browser for PDFs) starts then, so that it does not slow down the imports and checks before, and runs while
+# this process only waits for the kernel (the warm process's last imports, then the kernel's messages).
 kernel_launched = threading.Event()
 
 
@@ -45,17 +45,18 @@ class IpcKernelManager(AsyncKernelManager):
         """Launch the kernel forked from the warm process, else (it cannot serve this kernel) the ordinary way."""
         from analysis.pipeline import warm
 
+        # asked for: what waits for the first kernel may start (the warm process may still be importing, on one
+        # core, before it forks this kernel)
+        kernel_launched.set()
         forked = warm.launch(kernel_cmd, kw.get("env"), kw.get("cwd"))  # type: ignore[arg-type]
         if forked is None:
             await super()._async_launch_kernel(kernel_cmd, **kw)
-            kernel_launched.set()
             return
         provisioner = self.provisioner
         provisioner.process = forked  # polled and signalled like the Popen the ordinary launch keeps
         provisioner.pid = provisioner.pgid = forked.pid  # the kernel leads its own session, as launched
         provisioner.cwd = kw.get("cwd") or os.getcwd()
         self._reconcile_connection_info(provisioner.connection_info)
-        kernel_launched.set()
 
     @default("transport")
     def _default_transport(self) -> str:
