@@ -3,7 +3,7 @@
 # or newer and can make a venv, else the first python3 on the PATH. A distribution's Python (Debian, Ubuntu) is
 # built with profile-guided and link-time optimisation; one that pyenv builds from source is not, unless asked
 # (PYTHON_CONFIGURE_OPTS=--enable-optimizations). On the 2-core machine a pure-Python loop ran 1.8 times as fast
-# on Debian's 3.11 as on pyenv's 3.11.7, and the test suite took about a tenth less time (README, Speed).
+# on Debian's 3.11 as on pyenv's 3.11.7, and the test suite took about a tenth less time (README, Two commands).
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do "$$p" -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo "$$p"; exit 0; }; done; echo python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python

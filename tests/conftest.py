@@ -149,15 +149,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=rank)  # stable: the collection order within each rank
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """After collection, what the process holds (imported modules, collected tests) goes to the permanent
-    generation, so that the collections during the tests do not scan it again and again (gc.freeze)."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 @pytest.fixture(autouse=True)
 def _without_chromium(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """In tests marked `without_chromium` (builds whose PDFs no test reads: tests/test_reports.py,

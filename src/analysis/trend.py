@@ -577,7 +577,8 @@ def _logistic_bounds(t: np.ndarray, top: float) -> tuple[list[float], list[float
     return [1e-9 * top, 1e-6 / span, t.min() - 3 * span], [100 * top, 20.0, t.max() + 3 * span]
 
 
-def _logistic_lm(t: np.ndarray, y: np.ndarray, start, sigma: np.ndarray | None, maxfev: int) -> np.ndarray:
+def _logistic_lm(t: np.ndarray, y: np.ndarray, start: Sequence[float] | np.ndarray, sigma: np.ndarray | None,
+                 maxfev: int) -> np.ndarray:
     """Levenberg–Marquardt from `start`: the ``leastsq`` call ``curve_fit`` makes (its result, bit for bit),
     without the covariance ``curve_fit`` works out after it, which no caller here reads. RuntimeError when it
     does not converge (as ``curve_fit``)."""

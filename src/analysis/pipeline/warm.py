@@ -54,7 +54,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 ENV = "HELSEMELDINGER_WARM"
@@ -258,7 +258,8 @@ def _peer_pidfd(conn: socket.socket) -> int | None:
         return None
 
 
-def _answer(listener: socket.socket, running: Running, pending: int, preload=lambda: None) -> dict:
+def _answer(listener: socket.socket, running: Running, pending: int,
+            preload: Callable[[], None] = lambda: None) -> dict:
     """Answer one request on `listener`: fork the kernel it asks for and reply with its pid (null: no fork), say
     how many modules are still to be imported and this process's pid (a request without "args"), or agree to stop
     ({"stop": true}); return the request ({} for one that could not be read). A forked kernel is filed in
