@@ -127,11 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         # finds none and starts it; the rebuilds reach it, as a user's `make report` after an edit would.
         # Each cold build has folders and a warm-process folder of its own (none to reach: it starts its own); the
         # rebuilds below use the last one's, and reach the warm process it left.
-        colds = []
-        for i in range(COLD_RUNS):  # the median counts: one run swings with the machine's load
-            lasting = {warm.DIR_ENV: str(tmp / f"warm{i}"), warm.ENV: str(warm.DEFAULT_KEEP)}
-            colds.append(build(copy, tmp / f"fast{i}", **lasting))
-        last = tmp / f"fast{COLD_RUNS - 1}"
+        def lasting_in(i: int) -> dict[str, str]:
+            return {warm.DIR_ENV: str(tmp / f"warm{i}"), warm.ENV: str(warm.DEFAULT_KEEP)}
+
+        # the median counts: one run swings with the machine's load
+        colds = [build(copy, tmp / f"fast{i}", **lasting_in(i)) for i in range(COLD_RUNS)]
+        last, lasting = tmp / f"fast{COLD_RUNS - 1}", lasting_in(COLD_RUNS - 1)
         cold = sorted(colds, key=lambda r: r["wall"])[len(colds) // 2]
         figures["cold_s"] = cold["wall"]
         print(f"  cold build (--jobs 2, empty cache):       {cold['wall']:6.1f} s, the median of "

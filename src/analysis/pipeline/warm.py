@@ -258,8 +258,7 @@ def _peer_pidfd(conn: socket.socket) -> int | None:
         return None
 
 
-def _answer(listener: socket.socket, running: Running, pending: int,
-            preload: Callable[[], None] = lambda: None) -> dict:
+def _answer(listener: socket.socket, running: Running, pending: int, preload: Callable[[], None]) -> dict:
     """Answer one request on `listener`: fork the kernel it asks for and reply with its pid (null: no fork), say
     how many modules are still to be imported and this process's pid (a request without "args"), or agree to stop
     ({"stop": true}); return the request ({} for one that could not be read). A forked kernel is filed in
